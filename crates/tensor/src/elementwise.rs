@@ -1,0 +1,416 @@
+//! Element-wise kernels: unary maps, binary ops with NumPy broadcasting, scalar
+//! variants, comparisons, and the arithmetic operators.
+
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use crate::parallel::fill_chunks;
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+
+impl Tensor {
+    /// Applies `f` to every element.
+    pub fn map(&self, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
+        let src = self.data();
+        Tensor::build(self.shape(), |out| {
+            fill_chunks(out, 1, |start, chunk| {
+                for (o, &x) in chunk.iter_mut().zip(&src[start..]) {
+                    *o = f(x);
+                }
+            })
+        })
+    }
+
+    /// Combines two tensors of the same shape element by element.
+    ///
+    /// # Panics
+    /// If the shapes differ; the message names `op` and both shapes.
+    pub fn zip_map(&self, op: &str, other: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync) -> Tensor {
+        assert_eq!(
+            self.shape(),
+            other.shape(),
+            "{op}: shapes {:?} and {:?} differ",
+            self.shape(),
+            other.shape()
+        );
+        let (a, b) = (self.data(), other.data());
+        Tensor::build(self.shape(), |out| {
+            fill_chunks(out, 1, |start, chunk| {
+                let end = start + chunk.len();
+                for ((o, &x), &y) in chunk.iter_mut().zip(&a[start..end]).zip(&b[start..end]) {
+                    *o = f(x, y);
+                }
+            })
+        })
+    }
+
+    /// Combines two tensors element by element after broadcasting them to a
+    /// common shape (NumPy rules).
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast; the message names `op` and both shapes.
+    pub fn broadcast_map(
+        &self,
+        op: &str,
+        other: &Tensor,
+        f: impl Fn(f32, f32) -> f32 + Sync,
+    ) -> Tensor {
+        if self.shape() == other.shape() {
+            return self.zip_map(op, other, f);
+        }
+        let out_shape = Shape::broadcast(op, self.shape(), other.shape());
+        let rank = out_shape.rank();
+        let strides_a = self.shape().broadcast_strides(out_shape);
+        let strides_b = other.shape().broadcast_strides(out_shape);
+        let row_len = out_shape.dim(rank - 1);
+        let (step_a, step_b) = (strides_a[rank - 1], strides_b[rank - 1]);
+        let (a, b) = (self.data(), other.data());
+        let row_start = |row: usize| {
+            (
+                out_shape.row_offset(&strides_a, row),
+                out_shape.row_offset(&strides_b, row),
+            )
+        };
+        Tensor::build(out_shape, |out| {
+            fill_chunks(out, row_len, |start, chunk| {
+                for (r, dst) in chunk.chunks_exact_mut(row_len).enumerate() {
+                    let (oa, ob) = row_start(start / row_len + r);
+                    match (step_a, step_b) {
+                        (0, 0) => dst.fill(f(a[oa], b[ob])),
+                        (0, _) => {
+                            let x = a[oa];
+                            for (o, &y) in dst.iter_mut().zip(&b[ob..ob + row_len]) {
+                                *o = f(x, y);
+                            }
+                        }
+                        (_, 0) => {
+                            let y = b[ob];
+                            for (o, &x) in dst.iter_mut().zip(&a[oa..oa + row_len]) {
+                                *o = f(x, y);
+                            }
+                        }
+                        _ => {
+                            let pairs = a[oa..oa + row_len].iter().zip(&b[ob..ob + row_len]);
+                            for (o, (&x, &y)) in dst.iter_mut().zip(pairs) {
+                                *o = f(x, y);
+                            }
+                        }
+                    }
+                }
+            })
+        })
+    }
+
+    /// Element-wise `self + other` with broadcasting.
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast.
+    pub fn add(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("add", other, |a, b| a + b)
+    }
+
+    /// Element-wise `self - other` with broadcasting.
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast.
+    pub fn sub(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("sub", other, |a, b| a - b)
+    }
+
+    /// Element-wise `self * other` with broadcasting.
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast.
+    pub fn mul(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("mul", other, |a, b| a * b)
+    }
+
+    /// Element-wise `self / other` with broadcasting.
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast.
+    pub fn div(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("div", other, |a, b| a / b)
+    }
+
+    /// Element-wise `self ^ other` with broadcasting.
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast.
+    pub fn pow(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("pow", other, f32::powf)
+    }
+
+    /// Element-wise maximum with broadcasting; NaN wins, as in PyTorch.
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast.
+    pub fn maximum(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("maximum", other, nan_max)
+    }
+
+    /// Element-wise minimum with broadcasting; NaN wins, as in PyTorch.
+    ///
+    /// # Panics
+    /// If the shapes cannot be broadcast.
+    pub fn minimum(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("minimum", other, nan_min)
+    }
+
+    /// Adds a scalar to every element.
+    pub fn add_scalar(&self, s: f32) -> Tensor {
+        self.map(|x| x + s)
+    }
+
+    /// Subtracts a scalar from every element.
+    pub fn sub_scalar(&self, s: f32) -> Tensor {
+        self.map(|x| x - s)
+    }
+
+    /// Multiplies every element by a scalar.
+    pub fn mul_scalar(&self, s: f32) -> Tensor {
+        self.map(|x| x * s)
+    }
+
+    /// Divides every element by a scalar.
+    pub fn div_scalar(&self, s: f32) -> Tensor {
+        self.map(|x| x / s)
+    }
+
+    /// Element-wise maximum with a scalar.
+    pub fn maximum_scalar(&self, s: f32) -> Tensor {
+        self.map(|x| nan_max(x, s))
+    }
+
+    /// Element-wise minimum with a scalar.
+    pub fn minimum_scalar(&self, s: f32) -> Tensor {
+        self.map(|x| nan_min(x, s))
+    }
+
+    /// Element-wise negation.
+    pub fn neg(&self) -> Tensor {
+        self.map(|x| -x)
+    }
+
+    /// Element-wise `e^x`.
+    pub fn exp(&self) -> Tensor {
+        self.map(f32::exp)
+    }
+
+    /// Element-wise natural logarithm.
+    pub fn ln(&self) -> Tensor {
+        self.map(f32::ln)
+    }
+
+    /// Element-wise square root.
+    pub fn sqrt(&self) -> Tensor {
+        self.map(f32::sqrt)
+    }
+
+    /// Element-wise absolute value.
+    pub fn abs(&self) -> Tensor {
+        self.map(f32::abs)
+    }
+
+    /// Element-wise hyperbolic tangent.
+    pub fn tanh(&self) -> Tensor {
+        self.map(f32::tanh)
+    }
+
+    /// Element-wise logistic sigmoid `1 / (1 + e^-x)`, stable for large `|x|`.
+    pub fn sigmoid(&self) -> Tensor {
+        self.map(sigmoid)
+    }
+
+    /// Element-wise `max(x, 0)`.
+    pub fn relu(&self) -> Tensor {
+        self.map(|x| if x > 0.0 { x } else { 0.0 })
+    }
+
+    /// Element-wise `x ^ p` for a scalar exponent.
+    pub fn powf(&self, p: f32) -> Tensor {
+        self.map(|x| x.powf(p))
+    }
+
+    /// Element-wise square.
+    pub fn square(&self) -> Tensor {
+        self.map(|x| x * x)
+    }
+
+    /// Limits every element to `[min, max]`.
+    ///
+    /// # Panics
+    /// If `min > max`.
+    pub fn clamp(&self, min: f32, max: f32) -> Tensor {
+        assert!(min <= max, "clamp: min {min} is greater than max {max}");
+        self.map(|x| x.clamp(min, max))
+    }
+
+    /// 1.0 where `self == other`, else 0.0 (broadcasting).
+    pub fn equal(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("equal", other, |a, b| indicator(a == b))
+    }
+
+    /// 1.0 where `self != other`, else 0.0 (broadcasting).
+    pub fn not_equal(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("not_equal", other, |a, b| indicator(a != b))
+    }
+
+    /// 1.0 where `self > other`, else 0.0 (broadcasting).
+    pub fn greater(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("greater", other, |a, b| indicator(a > b))
+    }
+
+    /// 1.0 where `self >= other`, else 0.0 (broadcasting).
+    pub fn greater_equal(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("greater_equal", other, |a, b| indicator(a >= b))
+    }
+
+    /// 1.0 where `self < other`, else 0.0 (broadcasting).
+    pub fn less(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("less", other, |a, b| indicator(a < b))
+    }
+
+    /// 1.0 where `self <= other`, else 0.0 (broadcasting).
+    pub fn less_equal(&self, other: &Tensor) -> Tensor {
+        self.broadcast_map("less_equal", other, |a, b| indicator(a <= b))
+    }
+
+    /// True when every element is finite (no NaN or infinity).
+    pub fn is_finite(&self) -> bool {
+        self.data().iter().all(|x| x.is_finite())
+    }
+}
+
+/// The logistic sigmoid of one value, written so neither branch overflows.
+pub fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+fn indicator(condition: bool) -> f32 {
+    if condition { 1.0 } else { 0.0 }
+}
+
+fn nan_max(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+fn nan_min(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.min(b)
+    }
+}
+
+macro_rules! binary_operator {
+    ($trait:ident, $method:ident, $scalar_method:ident) => {
+        impl $trait<&Tensor> for &Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                Tensor::$method(self, rhs)
+            }
+        }
+        impl $trait<Tensor> for Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: Tensor) -> Tensor {
+                Tensor::$method(&self, &rhs)
+            }
+        }
+        impl $trait<f32> for &Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: f32) -> Tensor {
+                self.$scalar_method(rhs)
+            }
+        }
+        impl $trait<f32> for Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: f32) -> Tensor {
+                self.$scalar_method(rhs)
+            }
+        }
+    };
+}
+
+binary_operator!(Add, add, add_scalar);
+binary_operator!(Sub, sub, sub_scalar);
+binary_operator!(Mul, mul, mul_scalar);
+binary_operator!(Div, div, div_scalar);
+
+impl Neg for &Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(self)
+    }
+}
+
+impl Neg for Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_matches_numpy() {
+        let col = Tensor::from([[1.0], [2.0], [3.0]]);
+        let row = Tensor::from([[10.0, 20.0, 30.0, 40.0]]);
+        let sum = &col + &row;
+        assert_eq!(sum.dims(), &[3, 4]);
+        assert_eq!(sum.get(&[2, 3]), 43.0);
+        let m = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let v = Tensor::from([1.0, 10.0, 100.0]);
+        assert_eq!((&m * &v).to_vec(), vec![1.0, 20.0, 300.0, 4.0, 50.0, 600.0]);
+        assert_eq!((&v - &Tensor::scalar(1.0)).to_vec(), vec![0.0, 9.0, 99.0]);
+    }
+
+    #[test]
+    fn large_broadcasts_agree_with_small_path() {
+        let a = Tensor::from_fn([300, 257], |i| (i[0] * 7 + i[1]) as f32 * 0.01);
+        let b = Tensor::from_fn([257], |i| i[0] as f32);
+        let out = &a + &b;
+        assert_eq!(out.get(&[299, 256]), a.get(&[299, 256]) + 256.0);
+        assert_eq!(out.get(&[123, 5]), a.get(&[123, 5]) + 5.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "mul: shapes [2, 3] and [2] cannot be broadcast together")]
+    fn shape_mismatch_panics_with_op_and_shapes() {
+        let _ = &Tensor::zeros([2, 3]) * &Tensor::zeros([2]);
+    }
+
+    #[test]
+    fn unary_ops_are_elementwise() {
+        let x = Tensor::from([-2.0, 0.0, 3.0]);
+        assert_eq!(x.relu().to_vec(), vec![0.0, 0.0, 3.0]);
+        assert_eq!(x.abs().to_vec(), vec![2.0, 0.0, 3.0]);
+        assert_eq!(x.clamp(-1.0, 1.0).to_vec(), vec![-1.0, 0.0, 1.0]);
+        assert_eq!(
+            sigmoid(-100.0),
+            (-100.0f32).exp() / (1.0 + (-100.0f32).exp())
+        );
+        assert_eq!(sigmoid(100.0), 1.0);
+        assert!(x.maximum(&Tensor::scalar(f32::NAN)).data()[0].is_nan());
+    }
+
+    #[test]
+    fn comparisons_give_indicators() {
+        let a = Tensor::from([1.0, 2.0, 3.0]);
+        let b = Tensor::scalar(2.0);
+        assert_eq!(a.greater(&b).to_vec(), vec![0.0, 0.0, 1.0]);
+        assert_eq!(a.less_equal(&b).to_vec(), vec![1.0, 1.0, 0.0]);
+        assert_eq!(a.equal(&b).to_vec(), vec![0.0, 1.0, 0.0]);
+    }
+}

@@ -1,0 +1,39 @@
+//! `descent-tensor`: f32 n-dimensional tensors for the `descent` framework.
+//!
+//! A [`Tensor`] is a [`Shape`] plus a row-major buffer. Binary ops broadcast
+//! like NumPy, reductions work over all elements or one axis, and
+//! [`Tensor::matmul`] runs on `matrixmultiply`'s sgemm. This crate knows
+//! nothing of gradients; the `descent-autograd` crate builds on it.
+//!
+//! ```
+//! use descent_tensor::Tensor;
+//!
+//! let x = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+//! let bias = Tensor::from([10.0, 20.0]);
+//! let y = &x.matmul(&Tensor::eye(2)) + &bias; // [2, 2] + [2] broadcasts
+//! assert_eq!(y.to_vec(), vec![11.0, 22.0, 13.0, 24.0]);
+//! assert_eq!(y.sum_axis(0, false).to_vec(), vec![24.0, 46.0]);
+//! ```
+//!
+//! Large element-wise ops, reductions and products run on rayon's pool; the
+//! result is bit-identical whatever the number of threads.
+
+mod elementwise;
+mod layout;
+pub mod matmul;
+pub mod parallel;
+mod reduce;
+mod shape;
+mod tensor;
+
+pub use elementwise::sigmoid;
+pub use rand;
+pub use reduce::sum_lanes;
+pub use shape::{MAX_RANK, Shape};
+pub use tensor::Tensor;
+
+/// A reproducible random number generator from a seed: the one to pass to
+/// [`Tensor::randn`] and the other random constructors.
+pub fn seeded_rng(seed: u64) -> rand::rngs::StdRng {
+    rand::SeedableRng::seed_from_u64(seed)
+}

@@ -1,0 +1,44 @@
+//! When and how kernels split work across rayon threads.
+//!
+//! A rayon call costs 12-49 us on the target machine (DESIGN-NOTES.md), more
+//! than a whole small element-wise op, so work goes parallel only above
+//! [`PARALLEL_MIN_WORK`] element operations. Work is cut into fixed-size
+//! chunks, never into one piece per thread, so every element (and every partial
+//! sum) is computed the same way whatever the thread count: results are
+//! bit-identical with 1 or 2 threads.
+
+use rayon::prelude::*;
+
+/// Below this many element operations a kernel runs on the calling thread.
+pub const PARALLEL_MIN_WORK: usize = 1 << 16;
+
+/// The fixed unit of parallel work, in element operations.
+pub const CHUNK_WORK: usize = 1 << 14;
+
+/// Calls `fill(start, chunk)` over `out` cut into consecutive chunks, where
+/// `start` is the chunk's offset in `out`; in parallel for large outputs.
+/// Each chunk holds a whole number of `unit`s (e.g. rows), so `fill` never
+/// sees a unit split across chunks.
+pub fn fill_chunks(out: &mut [f32], unit: usize, fill: impl Fn(usize, &mut [f32]) + Sync) {
+    fill_chunks_weighted(out, unit, 1, fill)
+}
+
+/// As [`fill_chunks`], for kernels that do `work_per_element` operations to
+/// produce each output element (a reduction over an axis of that length).
+pub fn fill_chunks_weighted(
+    out: &mut [f32],
+    unit: usize,
+    work_per_element: usize,
+    fill: impl Fn(usize, &mut [f32]) + Sync,
+) {
+    let unit = unit.max(1);
+    let work = work_per_element.max(1);
+    if out.len().saturating_mul(work) < PARALLEL_MIN_WORK || out.len() <= unit {
+        fill(0, out);
+        return;
+    }
+    let chunk = (CHUNK_WORK / work).max(1).div_ceil(unit) * unit;
+    out.par_chunks_mut(chunk)
+        .enumerate()
+        .for_each(|(i, slice)| fill(i * chunk, slice));
+}

@@ -1,0 +1,256 @@
+//! Shapes: up to [`MAX_RANK`] dimensions stored inline, so creating a tensor
+//! never allocates for its shape, plus the NumPy broadcasting rule.
+
+use std::fmt;
+
+/// The largest number of dimensions a tensor may have.
+pub const MAX_RANK: usize = 6;
+
+/// The dimensions of a tensor, outermost first (row-major).
+///
+/// A `Shape` is `Copy` and converts from arrays, slices and vectors of `usize`,
+/// so every constructor takes `impl Into<Shape>`: `Tensor::zeros([2, 3])`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Shape {
+    dims: [usize; MAX_RANK],
+    rank: u8,
+}
+
+impl Shape {
+    /// The shape of a scalar (rank 0, one element).
+    pub const SCALAR: Shape = Shape {
+        dims: [0; MAX_RANK],
+        rank: 0,
+    };
+
+    /// Builds a shape from a slice of dimensions.
+    ///
+    /// # Panics
+    /// If `dims` has more than [`MAX_RANK`] entries.
+    pub fn new(dims: &[usize]) -> Shape {
+        assert!(
+            dims.len() <= MAX_RANK,
+            "shape {dims:?} has rank {}, more than the supported {MAX_RANK}",
+            dims.len()
+        );
+        let mut inline = [0; MAX_RANK];
+        inline[..dims.len()].copy_from_slice(dims);
+        Shape {
+            dims: inline,
+            rank: dims.len() as u8,
+        }
+    }
+
+    /// The dimensions as a slice.
+    pub fn dims(&self) -> &[usize] {
+        &self.dims[..self.rank as usize]
+    }
+
+    /// The number of dimensions.
+    pub fn rank(&self) -> usize {
+        self.rank as usize
+    }
+
+    /// The number of elements (1 for a scalar).
+    pub fn numel(&self) -> usize {
+        self.dims().iter().product()
+    }
+
+    /// The size of dimension `axis`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn dim(&self, axis: usize) -> usize {
+        self.dims()[axis]
+    }
+
+    /// Row-major strides in elements.
+    pub fn strides(&self) -> [usize; MAX_RANK] {
+        let mut strides = [0; MAX_RANK];
+        let mut step = 1;
+        for axis in (0..self.rank()).rev() {
+            strides[axis] = step;
+            step *= self.dims[axis];
+        }
+        strides
+    }
+
+    /// Resolves a possibly negative axis (`-1` is the last) for `op`.
+    ///
+    /// # Panics
+    /// If the axis is out of range, naming `op` and the shape.
+    pub fn axis(&self, op: &str, axis: isize) -> usize {
+        let rank = self.rank() as isize;
+        let resolved = if axis < 0 { axis + rank } else { axis };
+        assert!(
+            (0..rank).contains(&resolved),
+            "{op}: axis {axis} is out of range for shape {self:?}"
+        );
+        resolved as usize
+    }
+
+    /// This shape with `axis` replaced by `size`.
+    pub fn with_dim(&self, axis: usize, size: usize) -> Shape {
+        let mut out = *self;
+        out.dims[axis] = size;
+        out
+    }
+
+    /// This shape with `axis` removed.
+    pub fn without_dim(&self, axis: usize) -> Shape {
+        let mut dims = self.dims;
+        dims.copy_within(axis + 1..self.rank(), axis);
+        Shape {
+            dims,
+            rank: self.rank - 1,
+        }
+    }
+
+    /// This shape with a new dimension of `size` inserted before `axis`.
+    pub fn with_inserted_dim(&self, axis: usize, size: usize) -> Shape {
+        let mut dims = self.dims().to_vec();
+        dims.insert(axis, size);
+        Shape::new(&dims)
+    }
+
+    /// Splits the shape around `axis` into `(outer, size, inner)` element counts:
+    /// the view every axis-wise kernel works on.
+    pub fn split_at_axis(&self, axis: usize) -> (usize, usize, usize) {
+        let dims = self.dims();
+        let outer = dims[..axis].iter().product();
+        let inner = dims[axis + 1..].iter().product();
+        (outer, dims[axis], inner)
+    }
+
+    /// The shape both operands broadcast to under NumPy's rules: dimensions are
+    /// aligned from the right and each pair must be equal or contain a 1.
+    ///
+    /// # Panics
+    /// If the shapes are incompatible; the message names `op` and both shapes.
+    pub fn broadcast(op: &str, a: Shape, b: Shape) -> Shape {
+        let rank = a.rank().max(b.rank());
+        let mut dims = [0; MAX_RANK];
+        for i in 0..rank {
+            let da = a.dim_from_right(i);
+            let db = b.dim_from_right(i);
+            dims[rank - 1 - i] = match (da, db) {
+                (x, y) if x == y => x,
+                (1, y) => y,
+                (x, 1) => x,
+                _ => panic!("{op}: shapes {a:?} and {b:?} cannot be broadcast together"),
+            };
+        }
+        Shape {
+            dims,
+            rank: rank as u8,
+        }
+    }
+
+    /// Strides for reading a tensor of this shape as if it had shape `target`
+    /// (which it must broadcast to): broadcast dimensions get stride 0.
+    pub fn broadcast_strides(&self, target: Shape) -> [usize; MAX_RANK] {
+        let own = self.strides();
+        let offset = target.rank() - self.rank();
+        let mut strides = [0; MAX_RANK];
+        for axis in 0..self.rank() {
+            if self.dims[axis] != 1 {
+                strides[axis + offset] = own[axis];
+            }
+        }
+        strides
+    }
+
+    /// The offset, in an operand read with `strides` (see
+    /// [`Shape::broadcast_strides`]), of the first element of row `row` of this
+    /// shape, where a row is a run along the last dimension.
+    pub fn row_offset(&self, strides: &[usize; MAX_RANK], row: usize) -> usize {
+        let (mut rest, mut offset) = (row, 0);
+        for axis in (0..self.rank().saturating_sub(1)).rev() {
+            offset += (rest % self.dims[axis]) * strides[axis];
+            rest /= self.dims[axis];
+        }
+        offset
+    }
+
+    fn dim_from_right(&self, i: usize) -> usize {
+        if i < self.rank() {
+            self.dims[self.rank() - 1 - i]
+        } else {
+            1
+        }
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.dims())
+    }
+}
+
+impl From<&[usize]> for Shape {
+    fn from(dims: &[usize]) -> Shape {
+        Shape::new(dims)
+    }
+}
+
+impl From<&Vec<usize>> for Shape {
+    fn from(dims: &Vec<usize>) -> Shape {
+        Shape::new(dims)
+    }
+}
+
+impl From<Vec<usize>> for Shape {
+    fn from(dims: Vec<usize>) -> Shape {
+        Shape::new(&dims)
+    }
+}
+
+impl<const N: usize> From<[usize; N]> for Shape {
+    fn from(dims: [usize; N]) -> Shape {
+        Shape::new(&dims)
+    }
+}
+
+impl From<&Shape> for Shape {
+    fn from(shape: &Shape) -> Shape {
+        *shape
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_follows_numpy() {
+        let s = |d: &[usize]| Shape::new(d);
+        assert_eq!(Shape::broadcast("t", s(&[3, 1]), s(&[1, 4])), s(&[3, 4]));
+        assert_eq!(Shape::broadcast("t", s(&[2, 3]), s(&[3])), s(&[2, 3]));
+        assert_eq!(Shape::broadcast("t", s(&[]), s(&[5, 2])), s(&[5, 2]));
+        assert_eq!(
+            Shape::broadcast("t", s(&[4, 1, 2]), s(&[3, 1])),
+            s(&[4, 3, 2])
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "add: shapes [2, 3] and [4] cannot be broadcast together")]
+    fn incompatible_broadcast_names_op_and_shapes() {
+        Shape::broadcast("add", Shape::new(&[2, 3]), Shape::new(&[4]));
+    }
+
+    #[test]
+    fn broadcast_strides_zero_repeated_dims() {
+        let s = Shape::new(&[3, 1]);
+        let strides = s.broadcast_strides(Shape::new(&[2, 3, 4]));
+        assert_eq!(&strides[..3], &[0, 1, 0]);
+    }
+
+    #[test]
+    fn negative_axis_counts_from_the_end() {
+        let s = Shape::new(&[2, 3, 4]);
+        assert_eq!(s.axis("sum", -1), 2);
+        assert_eq!(s.axis("sum", 0), 0);
+        assert_eq!(s.split_at_axis(1), (2, 3, 4));
+    }
+}

@@ -1,0 +1,369 @@
+//! The `Tensor` type: a shape plus a shared, copy-on-write buffer of `f32`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rand::Rng;
+use rand_distr::{Distribution, Normal, Uniform};
+
+use crate::shape::Shape;
+
+/// An n-dimensional array of `f32` in row-major order.
+///
+/// The buffer is reference counted: `clone`, [`Tensor::reshape`] and handing a
+/// tensor to the autograd tape share it instead of copying. Writing through
+/// [`Tensor::data_mut`] copies the buffer only if it is shared, so an optimizer
+/// updates a parameter in place once the step's tape is gone.
+#[derive(Clone)]
+pub struct Tensor {
+    shape: Shape,
+    data: Arc<[f32]>,
+}
+
+impl Tensor {
+    /// Wraps an existing buffer.
+    ///
+    /// # Panics
+    /// If `data.len()` differs from the number of elements of `shape`.
+    pub fn from_vec(data: Vec<f32>, shape: impl Into<Shape>) -> Tensor {
+        let shape = shape.into();
+        assert_eq!(
+            data.len(),
+            shape.numel(),
+            "from_vec: {} values cannot fill shape {shape:?} ({} elements)",
+            data.len(),
+            shape.numel()
+        );
+        Tensor {
+            shape,
+            data: data.into(),
+        }
+    }
+
+    /// A 1-D tensor holding a copy of `values`.
+    pub fn from_slice(values: &[f32]) -> Tensor {
+        Tensor {
+            shape: Shape::new(&[values.len()]),
+            data: values.into(),
+        }
+    }
+
+    /// A rank-0 tensor holding one value.
+    pub fn scalar(value: f32) -> Tensor {
+        Tensor::full(Shape::SCALAR, value)
+    }
+
+    /// A tensor with every element equal to `value`.
+    pub fn full(shape: impl Into<Shape>, value: f32) -> Tensor {
+        let shape = shape.into();
+        Tensor {
+            shape,
+            data: std::iter::repeat_n(value, shape.numel()).collect(),
+        }
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(shape: impl Into<Shape>) -> Tensor {
+        Tensor::full(shape, 0.0)
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: impl Into<Shape>) -> Tensor {
+        Tensor::full(shape, 1.0)
+    }
+
+    /// A zero tensor with the same shape as `self`.
+    pub fn zeros_like(&self) -> Tensor {
+        Tensor::zeros(self.shape)
+    }
+
+    /// `[start, start + step, ...]` up to but excluding `end`, like `torch.arange`.
+    ///
+    /// # Panics
+    /// If `step` is zero or does not move `start` towards `end`.
+    pub fn arange(start: f32, end: f32, step: f32) -> Tensor {
+        assert!(
+            step != 0.0 && (end - start) * step >= 0.0,
+            "arange: step {step} never goes from {start} to {end}"
+        );
+        let len = ((end - start) / step).ceil().max(0.0) as usize;
+        let values: Vec<f32> = (0..len).map(|i| start + step * i as f32).collect();
+        Tensor::from_vec(values, [len])
+    }
+
+    /// The `n x n` identity matrix.
+    pub fn eye(n: usize) -> Tensor {
+        Tensor::from_fn([n, n], |index| if index[0] == index[1] { 1.0 } else { 0.0 })
+    }
+
+    /// A tensor whose element at each multi-index is `f(index)`.
+    pub fn from_fn(shape: impl Into<Shape>, mut f: impl FnMut(&[usize]) -> f32) -> Tensor {
+        let shape = shape.into();
+        let mut index = vec![0usize; shape.rank()];
+        let mut values = Vec::with_capacity(shape.numel());
+        for _ in 0..shape.numel() {
+            values.push(f(&index));
+            for axis in (0..shape.rank()).rev() {
+                index[axis] += 1;
+                if index[axis] < shape.dim(axis) {
+                    break;
+                }
+                index[axis] = 0;
+            }
+        }
+        Tensor::from_vec(values, shape)
+    }
+
+    /// Samples every element uniformly from `[low, high)`.
+    ///
+    /// # Panics
+    /// If `low >= high` or either bound is not finite.
+    pub fn rand_uniform<R: Rng + ?Sized>(
+        shape: impl Into<Shape>,
+        low: f32,
+        high: f32,
+        rng: &mut R,
+    ) -> Tensor {
+        let uniform = Uniform::new(low, high)
+            .unwrap_or_else(|e| panic!("rand_uniform: invalid range [{low}, {high}): {e}"));
+        Tensor::sample(shape.into(), &uniform, rng)
+    }
+
+    /// Samples every element from a normal distribution.
+    ///
+    /// # Panics
+    /// If `std` is negative or not finite.
+    pub fn rand_normal<R: Rng + ?Sized>(
+        shape: impl Into<Shape>,
+        mean: f32,
+        std: f32,
+        rng: &mut R,
+    ) -> Tensor {
+        let normal = Normal::new(mean, std)
+            .unwrap_or_else(|e| panic!("rand_normal: invalid std {std}: {e}"));
+        Tensor::sample(shape.into(), &normal, rng)
+    }
+
+    /// Samples every element from the standard normal distribution.
+    pub fn randn<R: Rng + ?Sized>(shape: impl Into<Shape>, rng: &mut R) -> Tensor {
+        Tensor::rand_normal(shape, 0.0, 1.0, rng)
+    }
+
+    fn sample<R: Rng + ?Sized>(shape: Shape, dist: &impl Distribution<f32>, rng: &mut R) -> Tensor {
+        Tensor {
+            shape,
+            data: (0..shape.numel()).map(|_| dist.sample(rng)).collect(),
+        }
+    }
+
+    /// Builds a tensor by letting `fill` write every element of a fresh buffer.
+    /// The one place kernels get their output memory from.
+    pub(crate) fn build(shape: Shape, fill: impl FnOnce(&mut [f32])) -> Tensor {
+        let mut data: Arc<[f32]> = std::iter::repeat_n(0.0, shape.numel()).collect();
+        fill(Arc::get_mut(&mut data).expect("a fresh buffer is unique"));
+        Tensor { shape, data }
+    }
+
+    /// Builds a tensor from an iterator that yields exactly `shape.numel()` values.
+    pub(crate) fn collect(shape: Shape, values: impl Iterator<Item = f32>) -> Tensor {
+        let data: Arc<[f32]> = values.collect();
+        debug_assert_eq!(data.len(), shape.numel());
+        Tensor { shape, data }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The dimensions as a slice.
+    pub fn dims(&self) -> &[usize] {
+        self.shape.dims()
+    }
+
+    /// The number of dimensions.
+    pub fn rank(&self) -> usize {
+        self.shape.rank()
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The elements in row-major order.
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// Mutable access to the elements; copies the buffer first if it is shared.
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        if Arc::get_mut(&mut self.data).is_none() {
+            self.data = self.data.iter().copied().collect();
+        }
+        Arc::get_mut(&mut self.data).expect("buffer was just made unique")
+    }
+
+    /// The elements as a new `Vec`.
+    pub fn to_vec(&self) -> Vec<f32> {
+        self.data.to_vec()
+    }
+
+    /// The single value of a one-element tensor (any rank).
+    ///
+    /// # Panics
+    /// If the tensor has more or fewer than one element.
+    pub fn item(&self) -> f32 {
+        assert_eq!(
+            self.numel(),
+            1,
+            "item: tensor of shape {:?} has {} elements, not 1",
+            self.shape,
+            self.numel()
+        );
+        self.data[0]
+    }
+
+    /// The element at a multi-index.
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of bounds.
+    pub fn get(&self, index: &[usize]) -> f32 {
+        assert_eq!(
+            index.len(),
+            self.rank(),
+            "get: index {index:?} has rank {}, tensor has shape {:?}",
+            index.len(),
+            self.shape
+        );
+        let strides = self.shape.strides();
+        let mut offset = 0;
+        for (axis, &i) in index.iter().enumerate() {
+            assert!(
+                i < self.shape.dim(axis),
+                "get: index {index:?} is out of bounds for shape {:?}",
+                self.shape
+            );
+            offset += i * strides[axis];
+        }
+        self.data[offset]
+    }
+
+    /// The same elements viewed with another shape; shares the buffer.
+    ///
+    /// # Panics
+    /// If the element counts differ.
+    pub fn reshape(&self, shape: impl Into<Shape>) -> Tensor {
+        let shape = shape.into();
+        assert_eq!(
+            shape.numel(),
+            self.numel(),
+            "reshape: cannot view shape {:?} as {shape:?}",
+            self.shape
+        );
+        Tensor {
+            shape,
+            data: Arc::clone(&self.data),
+        }
+    }
+
+    /// True when both tensors have the same shape and bit-identical elements.
+    pub fn bit_eq(&self, other: &Tensor) -> bool {
+        self.shape == other.shape
+            && self
+                .data
+                .iter()
+                .zip(other.data.iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+
+    /// True when shapes match and every pair of elements satisfies
+    /// `|a - b| <= atol + rtol * |b|`.
+    pub fn all_close(&self, other: &Tensor, rtol: f32, atol: f32) -> bool {
+        self.shape == other.shape
+            && self
+                .data
+                .iter()
+                .zip(other.data.iter())
+                .all(|(a, b)| (a - b).abs() <= atol + rtol * b.abs())
+    }
+}
+
+impl fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 16;
+        write!(f, "Tensor{:?} ", self.shape)?;
+        let head = &self.data[..self.numel().min(SHOWN)];
+        write!(f, "{head:?}")?;
+        if self.numel() > SHOWN {
+            write!(f, " ... ({} more)", self.numel() - SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+impl PartialEq for Tensor {
+    fn eq(&self, other: &Tensor) -> bool {
+        self.shape == other.shape && self.data == other.data
+    }
+}
+
+impl<const N: usize> From<[f32; N]> for Tensor {
+    fn from(values: [f32; N]) -> Tensor {
+        Tensor::from_slice(&values)
+    }
+}
+
+impl<const R: usize, const C: usize> From<[[f32; C]; R]> for Tensor {
+    fn from(rows: [[f32; C]; R]) -> Tensor {
+        Tensor::from_vec(rows.as_flattened().to_vec(), [R, C])
+    }
+}
+
+impl<const D: usize, const R: usize, const C: usize> From<[[[f32; C]; R]; D]> for Tensor {
+    fn from(blocks: [[[f32; C]; R]; D]) -> Tensor {
+        Tensor::from_vec(blocks.as_flattened().as_flattened().to_vec(), [D, R, C])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[test]
+    fn constructors_fill_the_documented_values() {
+        assert_eq!(Tensor::arange(0.0, 5.0, 2.0).to_vec(), vec![0.0, 2.0, 4.0]);
+        assert_eq!(Tensor::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(Tensor::full([2], 3.5).to_vec(), vec![3.5, 3.5]);
+        let t = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        assert_eq!(t.dims(), &[2, 3]);
+        assert_eq!(t.get(&[1, 2]), 6.0);
+        assert_eq!(Tensor::scalar(2.0).item(), 2.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "from_vec: 5 values cannot fill shape [2, 3] (6 elements)")]
+    fn from_vec_checks_length() {
+        Tensor::from_vec(vec![0.0; 5], [2, 3]);
+    }
+
+    #[test]
+    fn seeded_random_is_reproducible() {
+        let a = Tensor::randn([4, 4], &mut StdRng::seed_from_u64(7));
+        let b = Tensor::randn([4, 4], &mut StdRng::seed_from_u64(7));
+        assert!(a.bit_eq(&b));
+        let u = Tensor::rand_uniform([1000], -0.5, 0.5, &mut StdRng::seed_from_u64(1));
+        assert!(u.data().iter().all(|&x| (-0.5..0.5).contains(&x)));
+    }
+
+    #[test]
+    fn writes_to_a_shared_buffer_copy_it_first() {
+        let a = Tensor::zeros([3]);
+        let mut b = a.clone();
+        b.data_mut()[0] = 1.0;
+        assert_eq!(a.to_vec(), vec![0.0, 0.0, 0.0]);
+        assert_eq!(b.to_vec(), vec![1.0, 0.0, 0.0]);
+    }
+}
