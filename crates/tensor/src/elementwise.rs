@@ -43,6 +43,36 @@ impl Tensor {
         })
     }
 
+    /// Combines three tensors of the same shape element by element.
+    ///
+    /// # Panics
+    /// If the shapes differ; the message names `op` and the shapes.
+    pub fn zip3_map(
+        &self,
+        op: &str,
+        second: &Tensor,
+        third: &Tensor,
+        f: impl Fn(f32, f32, f32) -> f32 + Sync,
+    ) -> Tensor {
+        assert!(
+            self.shape() == second.shape() && self.shape() == third.shape(),
+            "{op}: shapes {:?}, {:?} and {:?} differ",
+            self.shape(),
+            second.shape(),
+            third.shape()
+        );
+        let (a, b, c) = (self.data(), second.data(), third.data());
+        Tensor::build(self.shape(), |out| {
+            fill_chunks(out, 1, |start, chunk| {
+                let end = start + chunk.len();
+                let triples = a[start..end].iter().zip(&b[start..end]).zip(&c[start..end]);
+                for (o, ((&x, &y), &z)) in chunk.iter_mut().zip(triples) {
+                    *o = f(x, y, z);
+                }
+            })
+        })
+    }
+
     /// Combines two tensors element by element after broadcasting them to a
     /// common shape (NumPy rules).
     ///

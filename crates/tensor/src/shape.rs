@@ -10,7 +10,7 @@ pub const MAX_RANK: usize = 6;
 ///
 /// A `Shape` is `Copy` and converts from arrays, slices and vectors of `usize`,
 /// so every constructor takes `impl Into<Shape>`: `Tensor::zeros([2, 3])`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct Shape {
     dims: [usize; MAX_RANK],
     rank: u8,
@@ -100,6 +100,7 @@ impl Shape {
     pub fn without_dim(&self, axis: usize) -> Shape {
         let mut dims = self.dims;
         dims.copy_within(axis + 1..self.rank(), axis);
+        dims[self.rank() - 1] = 0;
         Shape {
             dims,
             rank: self.rank - 1,
@@ -181,6 +182,21 @@ impl Shape {
     }
 }
 
+// Equality looks only at the live dimensions, never at unused inline slots.
+impl PartialEq for Shape {
+    fn eq(&self, other: &Shape) -> bool {
+        self.dims() == other.dims()
+    }
+}
+
+impl Eq for Shape {}
+
+impl std::hash::Hash for Shape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.dims().hash(state);
+    }
+}
+
 impl fmt::Debug for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.dims())
@@ -244,6 +260,13 @@ mod tests {
         let s = Shape::new(&[3, 1]);
         let strides = s.broadcast_strides(Shape::new(&[2, 3, 4]));
         assert_eq!(&strides[..3], &[0, 1, 0]);
+    }
+
+    #[test]
+    fn equality_ignores_unused_slots() {
+        let dropped = Shape::new(&[2, 3, 4]).without_dim(0);
+        assert_eq!(dropped, Shape::new(&[3, 4]));
+        assert_eq!(Shape::new(&[5]).without_dim(0), Shape::SCALAR);
     }
 
     #[test]

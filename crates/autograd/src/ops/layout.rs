@@ -1,0 +1,174 @@
+//! Ops that move values: reshape, transpose, narrow, concat, stack and row
+//! gather. Their gradients move the incoming gradient back.
+
+use descent_tensor::{Shape, Tensor};
+
+use crate::tape::{Function, InputGrads, OpValues, Var};
+
+impl<'t> Var<'t> {
+    /// The same values with another shape (no copy).
+    ///
+    /// # Panics
+    /// If the element counts differ.
+    pub fn reshape(self, shape: impl Into<Shape>) -> Var<'t> {
+        self.tape
+            .record(self.value().reshape(shape), &[self], Reshape)
+    }
+
+    /// Swaps two axes.
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    pub fn transpose(self, axis_a: isize, axis_b: isize) -> Var<'t> {
+        let value = self.value().transpose(axis_a, axis_b);
+        self.tape.record(value, &[self], Transpose(axis_a, axis_b))
+    }
+
+    /// The transpose of a matrix (last two axes swapped).
+    ///
+    /// # Panics
+    /// If the value has fewer than two dimensions.
+    pub fn t(self) -> Var<'t> {
+        self.transpose(-2, -1)
+    }
+
+    /// The slice `start..start + len` along `axis`.
+    ///
+    /// # Panics
+    /// If the axis is out of range or the slice runs past the end.
+    pub fn narrow(self, axis: isize, start: usize, len: usize) -> Var<'t> {
+        let x = self.value();
+        let axis = x.shape().axis("narrow", axis);
+        let value = x.narrow(axis as isize, start, len);
+        self.tape.record(value, &[self], Narrow { axis, start })
+    }
+
+    /// Joins values along an existing axis.
+    ///
+    /// # Panics
+    /// If `parts` is empty or the shapes disagree off `axis`.
+    pub fn concat(parts: &[Var<'t>], axis: isize) -> Var<'t> {
+        assert!(!parts.is_empty(), "concat: no values given");
+        let values: Vec<Tensor> = parts.iter().map(|p| p.value()).collect();
+        let refs: Vec<&Tensor> = values.iter().collect();
+        let out = Tensor::concat(&refs, axis);
+        let axis = values[0].shape().axis("concat", axis);
+        parts[0].tape.record(out, parts, Concat { axis })
+    }
+
+    /// Stacks equally shaped values along a new axis.
+    ///
+    /// # Panics
+    /// If `parts` is empty or the shapes differ.
+    pub fn stack(parts: &[Var<'t>], axis: isize) -> Var<'t> {
+        assert!(!parts.is_empty(), "stack: no values given");
+        let shape = parts[0].shape();
+        let rank = shape.rank() as isize + 1;
+        let axis = if axis < 0 { axis + rank } else { axis };
+        assert!(
+            (0..rank).contains(&axis),
+            "stack: axis {axis} is out of range for rank {rank}"
+        );
+        let expanded = shape.with_inserted_dim(axis as usize, 1);
+        let views: Vec<Var<'t>> = parts
+            .iter()
+            .map(|p| {
+                assert_eq!(
+                    p.shape(),
+                    shape,
+                    "stack: shapes {shape:?} and {:?} differ",
+                    p.shape()
+                );
+                p.reshape(expanded)
+            })
+            .collect();
+        Var::concat(&views, axis)
+    }
+
+    /// The rows (slices along axis 0) at `indices`; repeated indices are
+    /// allowed and their gradients add up.
+    ///
+    /// # Panics
+    /// If an index is out of bounds.
+    pub fn index_select(self, indices: &[usize]) -> Var<'t> {
+        let value = self.value().index_select(indices);
+        self.tape
+            .record(value, &[self], IndexSelect(indices.to_vec()))
+    }
+}
+
+struct Reshape;
+
+impl Function for Reshape {
+    fn name(&self) -> &'static str {
+        "reshape"
+    }
+    fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
+        grads.add(0, grad.reshape(values.input(0).shape()));
+    }
+}
+
+struct Transpose(isize, isize);
+
+impl Function for Transpose {
+    fn name(&self) -> &'static str {
+        "transpose"
+    }
+    fn backward(&self, _: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
+        grads.add(0, grad.transpose(self.0, self.1));
+    }
+}
+
+struct Narrow {
+    axis: usize,
+    start: usize,
+}
+
+impl Function for Narrow {
+    fn name(&self) -> &'static str {
+        "narrow"
+    }
+    fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
+        let shape = values.input(0).shape();
+        let len = grad.shape().dim(self.axis);
+        let after = shape.dim(self.axis) - self.start - len;
+        let before = Tensor::zeros(shape.with_dim(self.axis, self.start));
+        let rest = Tensor::zeros(shape.with_dim(self.axis, after));
+        grads.add(
+            0,
+            Tensor::concat(&[&before, grad, &rest], self.axis as isize),
+        );
+    }
+}
+
+struct Concat {
+    axis: usize,
+}
+
+impl Function for Concat {
+    fn name(&self) -> &'static str {
+        "concat"
+    }
+    fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
+        let mut start = 0;
+        for i in 0..values.len() {
+            let len = values.input(i).shape().dim(self.axis);
+            if grads.wanted(i) {
+                grads.add(i, grad.narrow(self.axis as isize, start, len));
+            }
+            start += len;
+        }
+    }
+}
+
+struct IndexSelect(Vec<usize>);
+
+impl Function for IndexSelect {
+    fn name(&self) -> &'static str {
+        "index_select"
+    }
+    fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
+        let rows = values.input(0).shape().dim(0);
+        grads.add(0, grad.index_add_rows(&self.0, rows));
+    }
+}

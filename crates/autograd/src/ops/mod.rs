@@ -1,0 +1,12 @@
+//! Differentiable ops. Each file groups related ops; each op's forward method
+//! on [`crate::Var`] sits next to the [`crate::Function`] holding its backward rule.
+
+mod binary;
+mod layout;
+mod loss;
+mod matmul;
+mod operators;
+mod reduce;
+mod unary;
+
+pub use unary::UnaryOp;

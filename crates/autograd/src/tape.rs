@@ -1,0 +1,383 @@
+//! The tape: a flat list of nodes in execution order, walked once in reverse.
+//!
+//! Recording an op appends a [`Node`] holding the op's output value, the ids
+//! of its inputs and a [`Function`] that knows its backward rule. Execution
+//! order is already a topological order, so [`Tape::backward`] needs no sort:
+//! it visits nodes from last to first, hands each op the gradient of its
+//! output, and lets the op add gradients to its inputs through [`InputGrads`],
+//! the single place where broadcast gradients are summed back to an input's
+//! shape and where gradients of a value used several times accumulate.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+
+use descent_tensor::{Shape, Tensor};
+
+use crate::param::Param;
+
+/// The backward rule of a recorded op.
+///
+/// Implement it (next to the forward function that records it) to add a
+/// differentiable op of your own; see [`Tape::record`].
+pub trait Function: 'static {
+    /// A short name for error messages, e.g. `"matmul"`.
+    fn name(&self) -> &'static str;
+
+    /// Given the gradient of the loss with respect to this op's output, adds
+    /// the gradient with respect to each input to `grads`.
+    fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>);
+}
+
+/// Where a node's value came from.
+enum Source {
+    /// Data, or anything computed without gradient tracking.
+    Constant,
+    /// A parameter put on the tape; its gradient goes back to the parameter.
+    Param(Param),
+    /// A recorded op.
+    Op(Box<dyn Function>),
+}
+
+struct Node {
+    value: Tensor,
+    source: Source,
+    requires_grad: bool,
+    inputs_start: u32,
+    inputs_len: u32,
+}
+
+#[derive(Default)]
+struct Nodes {
+    nodes: Vec<Node>,
+    /// Input ids of every node, back to back; a node owns a range of it.
+    edges: Vec<u32>,
+}
+
+impl Nodes {
+    fn inputs(&self, node: &Node) -> &[u32] {
+        &self.edges[node.inputs_start as usize..(node.inputs_start + node.inputs_len) as usize]
+    }
+}
+
+/// A record of the operations of one forward pass.
+///
+/// Create one per training step (or reuse one with [`Tape::reset`]); values on
+/// it are [`Var`]s. Dropping or resetting the tape frees the step's memory.
+///
+/// ```
+/// use descent_autograd::{Param, Tape};
+/// use descent_tensor::Tensor;
+///
+/// let w = Param::new(Tensor::from([2.0, -1.0]));
+/// let tape = Tape::new();
+/// let x = tape.constant(Tensor::from([3.0, 4.0]));
+/// let loss = (tape.param(&w) * x).sum(); // 2*3 - 1*4
+/// loss.backward();
+/// assert_eq!(loss.item(), 2.0);
+/// assert_eq!(w.grad().unwrap().to_vec(), vec![3.0, 4.0]);
+/// ```
+#[derive(Default)]
+pub struct Tape {
+    inner: RefCell<Nodes>,
+    recording: Cell<bool>,
+}
+
+impl Tape {
+    /// An empty tape that records operations for `backward`.
+    pub fn new() -> Tape {
+        Tape {
+            inner: RefCell::new(Nodes::default()),
+            recording: Cell::new(true),
+        }
+    }
+
+    /// An empty tape that records nothing: a forward pass for evaluation, like
+    /// PyTorch's `torch.no_grad()`. `backward` on it panics.
+    pub fn no_grad() -> Tape {
+        let tape = Tape::new();
+        tape.recording.set(false);
+        tape
+    }
+
+    /// Runs `f` without recording gradients on this tape, then restores the
+    /// previous mode.
+    pub fn without_grad<T>(&self, f: impl FnOnce() -> T) -> T {
+        let previous = self.recording.replace(false);
+        let out = f();
+        self.recording.set(previous);
+        out
+    }
+
+    /// True when ops on this tape are recorded for `backward`.
+    pub fn is_recording(&self) -> bool {
+        self.recording.get()
+    }
+
+    /// Clears every node, keeping the allocated capacity for the next step.
+    pub fn reset(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.nodes.clear();
+        inner.edges.clear();
+    }
+
+    /// The number of nodes recorded so far.
+    pub fn len(&self) -> usize {
+        self.inner.borrow().nodes.len()
+    }
+
+    /// True when nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Puts data on the tape; no gradient flows to it.
+    pub fn constant(&self, value: Tensor) -> Var<'_> {
+        self.push(value, Source::Constant, false, &[])
+    }
+
+    /// Puts a parameter on the tape; `backward` adds its gradient to the
+    /// parameter's gradient buffer. The value is shared, not copied.
+    pub fn param(&self, param: &Param) -> Var<'_> {
+        let value = param.value();
+        if self.is_recording() {
+            self.push(value, Source::Param(param.clone()), true, &[])
+        } else {
+            self.push(value, Source::Constant, false, &[])
+        }
+    }
+
+    /// Appends the result of an op: its output `value`, its `inputs` and the
+    /// `function` holding its backward rule. Ops whose inputs need no gradient
+    /// (or any op while not recording) are stored as constants.
+    ///
+    /// # Panics
+    /// If an input belongs to another tape.
+    pub fn record<'t>(
+        &'t self,
+        value: Tensor,
+        inputs: &[Var<'t>],
+        function: impl Function,
+    ) -> Var<'t> {
+        for input in inputs {
+            assert!(
+                std::ptr::eq(input.tape, self),
+                "{}: an input belongs to another tape",
+                function.name()
+            );
+        }
+        let requires_grad = self.is_recording() && {
+            let inner = self.inner.borrow();
+            inputs.iter().any(|v| inner.nodes[v.id].requires_grad)
+        };
+        if requires_grad {
+            self.push(value, Source::Op(Box::new(function)), true, inputs)
+        } else {
+            self.push(value, Source::Constant, false, &[])
+        }
+    }
+
+    fn push(
+        &self,
+        value: Tensor,
+        source: Source,
+        requires_grad: bool,
+        inputs: &[Var<'_>],
+    ) -> Var<'_> {
+        let mut inner = self.inner.borrow_mut();
+        let inputs_start = inner.edges.len() as u32;
+        inner.edges.extend(inputs.iter().map(|v| v.id as u32));
+        let id = inner.nodes.len();
+        inner.nodes.push(Node {
+            value,
+            source,
+            requires_grad,
+            inputs_start,
+            inputs_len: inputs.len() as u32,
+        });
+        Var { tape: self, id }
+    }
+
+    /// Back-propagates from the one-element value `root`: every parameter that
+    /// `root` depends on receives `d root / d param`, added to its gradient.
+    ///
+    /// # Panics
+    /// If `root` has more than one element, or the tape is not recording.
+    pub fn backward(&self, root: Var<'_>) {
+        assert!(
+            std::ptr::eq(root.tape, self),
+            "backward: the value belongs to another tape"
+        );
+        let inner = self.inner.borrow();
+        let root_value = &inner.nodes[root.id].value;
+        assert_eq!(
+            root_value.numel(),
+            1,
+            "backward: output has shape {:?}; reduce it to one value first (e.g. .sum() or .mean())",
+            root_value.shape()
+        );
+        assert!(
+            inner.nodes[root.id].requires_grad || self.is_recording(),
+            "backward: this tape does not record gradients (created with Tape::no_grad)"
+        );
+        let mut grads: Vec<Option<Tensor>> = vec![None; root.id + 1];
+        grads[root.id] = Some(Tensor::ones(root_value.shape()));
+        for id in (0..=root.id).rev() {
+            let Some(grad) = grads[id].take() else {
+                continue;
+            };
+            let node = &inner.nodes[id];
+            match &node.source {
+                Source::Constant => {}
+                Source::Param(param) => param.accumulate_grad(grad),
+                Source::Op(function) => {
+                    let inputs = inner.inputs(node);
+                    let values = OpValues {
+                        nodes: &inner.nodes,
+                        inputs,
+                        output: &node.value,
+                    };
+                    let mut input_grads = InputGrads {
+                        nodes: &inner.nodes,
+                        inputs,
+                        grads: &mut grads[..id],
+                    };
+                    function.backward(&values, &grad, &mut input_grads);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn value(&self, id: usize) -> Tensor {
+        self.inner.borrow().nodes[id].value.clone()
+    }
+
+    pub(crate) fn requires_grad(&self, id: usize) -> bool {
+        self.inner.borrow().nodes[id].requires_grad
+    }
+}
+
+/// The values an op's backward rule may read: its inputs and its output.
+pub struct OpValues<'a> {
+    nodes: &'a [Node],
+    inputs: &'a [u32],
+    output: &'a Tensor,
+}
+
+impl<'a> OpValues<'a> {
+    /// The value of input `i`.
+    pub fn input(&self, i: usize) -> &'a Tensor {
+        &self.nodes[self.inputs[i] as usize].value
+    }
+
+    /// The op's output value.
+    pub fn output(&self) -> &'a Tensor {
+        self.output
+    }
+
+    /// The number of inputs.
+    pub fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// True when the op has no inputs.
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+}
+
+/// Receives the gradients an op's backward rule computes for its inputs.
+pub struct InputGrads<'a> {
+    nodes: &'a [Node],
+    inputs: &'a [u32],
+    grads: &'a mut [Option<Tensor>],
+}
+
+impl InputGrads<'_> {
+    /// True when input `i` needs a gradient; rules skip work for the others
+    /// (a matmul whose left operand is data computes only the weight gradient).
+    pub fn wanted(&self, i: usize) -> bool {
+        self.nodes[self.inputs[i] as usize].requires_grad
+    }
+
+    /// Adds `grad` to input `i`'s gradient. A gradient with the broadcast
+    /// shape of the op's output is first summed back to the input's shape.
+    ///
+    /// # Panics
+    /// If `grad` cannot be reduced to the input's shape.
+    pub fn add(&mut self, i: usize, grad: Tensor) {
+        if !self.wanted(i) {
+            return;
+        }
+        let id = self.inputs[i] as usize;
+        let shape: Shape = self.nodes[id].value.shape();
+        let grad = if grad.shape() == shape {
+            grad
+        } else {
+            grad.sum_to(shape)
+        };
+        match &mut self.grads[id] {
+            slot @ None => *slot = Some(grad),
+            Some(existing) => {
+                for (e, g) in existing.data_mut().iter_mut().zip(grad.data()) {
+                    *e += g;
+                }
+            }
+        }
+    }
+}
+
+/// A value on a [`Tape`]: a cheap `Copy` handle used like a tensor.
+///
+/// Arithmetic operators, activations, reductions and products on `Var`s are
+/// recorded on the tape for [`Var::backward`].
+#[derive(Clone, Copy)]
+pub struct Var<'t> {
+    pub(crate) tape: &'t Tape,
+    pub(crate) id: usize,
+}
+
+impl<'t> Var<'t> {
+    /// The tape this value lives on.
+    pub fn tape(&self) -> &'t Tape {
+        self.tape
+    }
+
+    /// The value (shares the buffer, no copy).
+    pub fn value(&self) -> Tensor {
+        self.tape.value(self.id)
+    }
+
+    /// The shape of the value.
+    pub fn shape(&self) -> Shape {
+        self.value().shape()
+    }
+
+    /// The single value of a one-element result, e.g. a loss.
+    ///
+    /// # Panics
+    /// If the value has more than one element.
+    pub fn item(&self) -> f32 {
+        self.value().item()
+    }
+
+    /// True when gradients flow through this value to some parameter.
+    pub fn requires_grad(&self) -> bool {
+        self.tape.requires_grad(self.id)
+    }
+
+    /// Back-propagates from this one-element value; see [`Tape::backward`].
+    pub fn backward(&self) {
+        self.tape.backward(*self)
+    }
+
+    /// The same value with no gradient path to its inputs.
+    pub fn detach(&self) -> Var<'t> {
+        self.tape.constant(self.value())
+    }
+}
+
+impl fmt::Debug for Var<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Var#{}({:?})", self.id, self.value())
+    }
+}

@@ -1,0 +1,20 @@
+//! `descent-data`: reading and preparing data for the `descent` framework.
+//!
+//! ```
+//! use descent_data::{Standardizer, Table};
+//!
+//! let table = Table::parse_csv("x1,x2,y\n1,10,0\n3,30,1\n", "inline")?;
+//! let (features, target) = table.features_and_target("y")?;
+//! let scaled = Standardizer::fit(&features).transform(&features);
+//! assert_eq!(scaled.dims(), &[2, 2]);
+//! assert_eq!(target.to_vec(), vec![0.0, 1.0]);
+//! # Ok::<(), descent_data::DataError>(())
+//! ```
+
+mod csv;
+mod error;
+mod scale;
+
+pub use csv::Table;
+pub use error::DataError;
+pub use scale::{MinMaxScaler, Standardizer};

@@ -1,0 +1,32 @@
+//! `descent`: a small reverse-mode autodiff framework for training neural
+//! networks on a CPU.
+//!
+//! This facade re-exports the workspace's crates; `use descent::prelude::*`
+//! brings in what a training script needs.
+//!
+//! ```
+//! use descent::prelude::*;
+//!
+//! let w = Param::new(Tensor::from([[0.5], [-0.5]]));
+//! let tape = Tape::new();
+//! let x = tape.constant(Tensor::from([[1.0, 2.0]]));
+//! let loss = x.matmul(tape.param(&w)).square().mean();
+//! loss.backward();
+//! assert_eq!(w.grad().unwrap().to_vec(), vec![-1.0, -2.0]);
+//! ```
+
+pub use descent_autograd as autograd;
+pub use descent_data as data;
+pub use descent_tensor as tensor;
+
+/// The types a training script uses, in one import.
+pub mod prelude {
+    pub use descent_autograd::{Param, Tape, Var, gradcheck};
+    pub use descent_data::{DataError, MinMaxScaler, Standardizer, Table};
+    pub use descent_tensor::{Shape, Tensor, seeded_rng};
+}
+
+/// Compiles and runs every Rust snippet of the workspace README as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeSnippets;

@@ -1,0 +1,2 @@
+//! The workspace's example, test and benchmark package; the library is the
+//! `descent` crate in `crates/descent`.
