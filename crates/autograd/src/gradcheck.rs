@@ -87,12 +87,30 @@ pub fn gradcheck_with<F>(
 where
     F: for<'t> Fn(&[Var<'t>]) -> Var<'t>,
 {
-    let evaluate = |values: &[Tensor]| -> Tensor {
+    let params: Vec<Param> = inputs.iter().cloned().map(Param::new).collect();
+    gradcheck_params(config, &params, |tape| {
+        let vars: Vec<Var<'_>> = params.iter().map(|p| tape.param(p)).collect();
+        f(&vars)
+    })
+}
+
+/// Checks the gradients of `params` for a computation that `forward` builds on
+/// the tape it is given (reading the parameters with [`Tape::param`]): the
+/// general form behind [`gradcheck`], used to check whole layers. Parameter
+/// values are restored afterwards; their gradients are left cleared.
+pub fn gradcheck_params<F>(
+    config: GradcheckConfig,
+    params: &[Param],
+    forward: F,
+) -> Result<(), GradcheckError>
+where
+    F: for<'t> Fn(&'t Tape) -> Var<'t>,
+{
+    let evaluate = || -> Tensor {
         let tape = Tape::no_grad();
-        let vars: Vec<Var<'_>> = values.iter().map(|v| tape.constant(v.clone())).collect();
-        f(&vars).value()
+        forward(&tape).value()
     };
-    let output = evaluate(inputs);
+    let output = evaluate();
     let weights = Tensor::randn(output.shape(), &mut seeded_rng(config.seed));
     let project = |out: &Tensor| -> f64 {
         out.data()
@@ -102,28 +120,33 @@ where
             .sum()
     };
 
-    let params: Vec<Param> = inputs.iter().cloned().map(Param::new).collect();
+    for p in params {
+        p.zero_grad();
+    }
     {
         let tape = Tape::new();
-        let vars: Vec<Var<'_>> = params.iter().map(|p| tape.param(p)).collect();
-        let projected = (f(&vars) * tape.constant(weights.clone())).sum();
+        let projected = (forward(&tape) * tape.constant(weights.clone())).sum();
         projected.backward();
     }
 
     for (input, param) in params.iter().enumerate() {
-        let analytic = param.grad().unwrap_or_else(|| inputs[input].zeros_like());
-        for index in 0..inputs[input].numel() {
-            let mut shifted: Vec<Tensor> = inputs.to_vec();
-            let x = inputs[input].data()[index];
+        let original = param.value();
+        let analytic = param.grad().unwrap_or_else(|| original.zeros_like());
+        param.zero_grad();
+        let mut at = |index: usize, x: f32| {
+            let mut shifted = original.clone();
+            shifted.data_mut()[index] = x;
+            param.set_value(shifted);
+            project(&evaluate())
+        };
+        for index in 0..original.numel() {
+            let x = original.data()[index];
             let (up, down) = (x + config.eps, x - config.eps);
-            shifted[input].data_mut()[index] = up;
-            let f_up = project(&evaluate(&shifted));
-            shifted[input].data_mut()[index] = down;
-            let f_down = project(&evaluate(&shifted));
-            let numeric = (f_up - f_down) / (up as f64 - down as f64);
+            let numeric = (at(index, up) - at(index, down)) / (up as f64 - down as f64);
             let got = analytic.data()[index] as f64;
             let within = (got - numeric).abs() <= config.atol + config.rtol * numeric.abs();
             if !within {
+                param.set_value(original);
                 return Err(GradcheckError {
                     input,
                     index,
@@ -132,6 +155,7 @@ where
                 });
             }
         }
+        param.set_value(original);
     }
     Ok(())
 }

@@ -40,7 +40,7 @@ mod ops;
 mod param;
 mod tape;
 
-pub use gradcheck::{GradcheckConfig, GradcheckError, gradcheck, gradcheck_with};
+pub use gradcheck::{GradcheckConfig, GradcheckError, gradcheck, gradcheck_params, gradcheck_with};
 pub use ops::UnaryOp;
 pub use param::Param;
 pub use tape::{Function, InputGrads, OpValues, Tape, Var};

@@ -14,7 +14,9 @@
 mod csv;
 mod error;
 mod scale;
+mod split;
 
 pub use csv::Table;
 pub use error::DataError;
 pub use scale::{MinMaxScaler, Standardizer};
+pub use split::{Split, one_hot, train_test_split};

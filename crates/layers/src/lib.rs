@@ -1,0 +1,41 @@
+//! `descent-layers`: modules, layers, losses, metrics and checkpoints.
+//!
+//! ```
+//! use descent_autograd::Tape;
+//! use descent_layers::{Dense, Module, ReLU, Reduction, Sequential, cross_entropy_loss};
+//! use descent_tensor::{Tensor, seeded_rng};
+//!
+//! let mut rng = seeded_rng(0);
+//! let model = Sequential::new()
+//!     .add(Dense::new(4, 8, &mut rng))
+//!     .add(ReLU)
+//!     .add(Dense::new(8, 3, &mut rng));
+//! let tape = Tape::new();
+//! let x = tape.constant(Tensor::randn([5, 4], &mut rng));
+//! let loss = cross_entropy_loss(model.forward(x), &[0, 2, 1, 1, 0], Reduction::Mean);
+//! loss.backward();
+//! assert!(model.parameters().iter().all(|p| p.grad().is_some()));
+//! ```
+
+mod activation;
+mod checkpoint;
+mod dense;
+mod dropout;
+mod init;
+mod loss;
+mod metrics;
+mod module;
+mod sequential;
+
+pub use activation::{ELU, GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
+pub use checkpoint::{Checkpoint, CheckpointError, load_module, save_module};
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use init::Init;
+pub use loss::{
+    Reduction, bce_loss, bce_with_logits_loss, cross_entropy_loss, huber_loss, l1_loss, mse_loss,
+    nll_loss,
+};
+pub use metrics::{accuracy, binary_accuracy};
+pub use module::{Module, ParamVisitor, gradcheck_module};
+pub use sequential::Sequential;

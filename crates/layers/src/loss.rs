@@ -1,0 +1,182 @@
+//! Losses with PyTorch's names, formulas and reductions. Targets are data
+//! (`&Tensor`, or class indices for the classification losses).
+
+use descent_autograd::{UnaryOp, Var};
+use descent_tensor::Tensor;
+
+/// How per-element losses are combined, as PyTorch's `reduction=`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reduction {
+    /// The mean over all elements (PyTorch's default).
+    #[default]
+    Mean,
+    /// The sum over all elements.
+    Sum,
+    /// No reduction: one loss per element.
+    None,
+}
+
+impl Reduction {
+    fn apply<'t>(self, losses: Var<'t>) -> Var<'t> {
+        match self {
+            Reduction::Mean => losses.mean(),
+            Reduction::Sum => losses.sum(),
+            Reduction::None => losses,
+        }
+    }
+}
+
+fn check_shapes(op: &str, prediction: &Var<'_>, target: &Tensor) {
+    assert_eq!(
+        prediction.shape(),
+        target.shape(),
+        "{op}: prediction has shape {:?}, target has shape {:?}",
+        prediction.shape(),
+        target.shape()
+    );
+}
+
+/// Mean squared error, `(prediction - target)^2`.
+///
+/// # Panics
+/// If the shapes differ; the message names both.
+pub fn mse_loss<'t>(prediction: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
+    check_shapes("mse_loss", &prediction, target);
+    let diff = prediction - prediction.tape().constant(target.clone());
+    reduction.apply(diff.square())
+}
+
+/// Mean absolute error, `|prediction - target|`.
+///
+/// # Panics
+/// If the shapes differ.
+pub fn l1_loss<'t>(prediction: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
+    check_shapes("l1_loss", &prediction, target);
+    let diff = prediction - prediction.tape().constant(target.clone());
+    reduction.apply(diff.abs())
+}
+
+/// Huber loss: `0.5 d^2` where `|d| < delta`, else `delta (|d| - 0.5 delta)`
+/// (PyTorch's `HuberLoss`, default `delta = 1`).
+///
+/// # Panics
+/// If the shapes differ or `delta` is not positive.
+pub fn huber_loss<'t>(
+    prediction: Var<'t>,
+    target: &Tensor,
+    delta: f32,
+    reduction: Reduction,
+) -> Var<'t> {
+    check_shapes("huber_loss", &prediction, target);
+    assert!(delta > 0.0, "huber_loss: delta {delta} is not positive");
+    let diff = prediction - prediction.tape().constant(target.clone());
+    reduction.apply(diff.unary(Huber(delta)))
+}
+
+struct Huber(f32);
+
+impl UnaryOp for Huber {
+    fn name(&self) -> &'static str {
+        "huber_loss"
+    }
+    fn value(&self, d: f32) -> f32 {
+        if d.abs() < self.0 {
+            0.5 * d * d
+        } else {
+            self.0 * (d.abs() - 0.5 * self.0)
+        }
+    }
+    fn derivative(&self, d: f32, _: f32) -> f32 {
+        d.clamp(-self.0, self.0)
+    }
+}
+
+/// Binary cross-entropy on probabilities in (0, 1):
+/// `-(t ln p + (1 - t) ln(1 - p))`, with each log clamped at -100 as PyTorch
+/// does, so p = 0 or 1 gives a large finite loss. Prefer
+/// [`bce_with_logits_loss`], which is exact for any logit.
+///
+/// # Panics
+/// If the shapes differ.
+pub fn bce_loss<'t>(probabilities: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
+    check_shapes("bce_loss", &probabilities, target);
+    let tape = probabilities.tape();
+    let t = tape.constant(target.clone());
+    let one_minus_t = tape.constant(target.map(|v| 1.0 - v));
+    let log_p = probabilities.unary(ClampedLn);
+    let log_not_p = (1.0 - probabilities).unary(ClampedLn);
+    reduction.apply(-(t * log_p + one_minus_t * log_not_p))
+}
+
+/// `max(ln x, -100)`, the clamped log of PyTorch's `BCELoss`.
+struct ClampedLn;
+
+impl UnaryOp for ClampedLn {
+    fn name(&self) -> &'static str {
+        "bce_loss"
+    }
+    fn value(&self, x: f32) -> f32 {
+        x.ln().max(-100.0)
+    }
+    fn derivative(&self, x: f32, y: f32) -> f32 {
+        if y > -100.0 { 1.0 / x } else { 0.0 }
+    }
+}
+
+/// Binary cross-entropy on logits (the logistic loss), computed stably:
+/// finite and exact for logits of any size.
+///
+/// # Panics
+/// If the shapes differ.
+pub fn bce_with_logits_loss<'t>(logits: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
+    check_shapes("bce_with_logits_loss", &logits, target);
+    reduction.apply(logits.bce_with_logits(target))
+}
+
+/// Softmax cross-entropy of `[batch, classes]` logits against class indices
+/// (PyTorch's `CrossEntropyLoss`), fused and stable.
+///
+/// # Panics
+/// If the number of targets differs from the batch size or a target is not
+/// below the number of classes; the message names the offending value.
+pub fn cross_entropy_loss<'t>(logits: Var<'t>, targets: &[usize], reduction: Reduction) -> Var<'t> {
+    reduction.apply(logits.softmax_cross_entropy(targets))
+}
+
+/// Negative log-likelihood of `[batch, classes]` log-probabilities against
+/// class indices: `-log_probs[i, target_i]` (PyTorch's `NLLLoss`).
+///
+/// # Panics
+/// If the input is not 2-D, the number of targets differs from the batch
+/// size, or a target is not below the number of classes.
+pub fn nll_loss<'t>(log_probs: Var<'t>, targets: &[usize], reduction: Reduction) -> Var<'t> {
+    let shape = log_probs.shape();
+    assert_eq!(
+        shape.rank(),
+        2,
+        "nll_loss: input must be [batch, classes], got shape {shape:?}"
+    );
+    let (batch, classes) = (shape.dim(0), shape.dim(1));
+    assert_eq!(
+        targets.len(),
+        batch,
+        "nll_loss: {} targets for input of shape {shape:?}",
+        targets.len()
+    );
+    let picks: Vec<usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            assert!(
+                t < classes,
+                "nll_loss: target {t} of sample {i} is out of range for {classes} classes"
+            );
+            i * classes + t
+        })
+        .collect();
+    let picked = log_probs
+        .reshape([batch * classes, 1])
+        .index_select(&picks)
+        .reshape([batch]);
+    reduction.apply(-picked)
+}
