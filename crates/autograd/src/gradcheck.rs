@@ -133,7 +133,7 @@ where
         let original = param.value();
         let analytic = param.grad().unwrap_or_else(|| original.zeros_like());
         param.zero_grad();
-        let mut at = |index: usize, x: f32| {
+        let at = |index: usize, x: f32| {
             let mut shifted = original.clone();
             shifted.data_mut()[index] = x;
             param.set_value(shifted);
