@@ -23,6 +23,12 @@ pub use descent_tensor as tensor;
 pub mod prelude {
     pub use descent_autograd::{Param, Tape, Var, gradcheck};
     pub use descent_data::{DataError, MinMaxScaler, Standardizer, Table};
+    pub use descent_optim::{
+        Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,
+        CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay, LambdaLr, LinearLr, MultiStepLr,
+        NAdam, OneCycleLr, Optim, Optimizer, PlateauMode, PlateauOptions, RAdam, ReduceLrOnPlateau,
+        RmsProp, Schedule, Scheduler, Sgd, StepLr, UpdateRule, clip_grad_norm, clip_grad_value,
+    };
     pub use descent_tensor::{Shape, Tensor, seeded_rng};
 }
 

@@ -1,6 +1,10 @@
 //! `descent-optim`: optimizers and learning-rate schedulers over any set of
 //! parameters, with PyTorch's update rules and defaults.
 //!
+//! Schedules ([`Schedule`]) are closed-form functions of the step; a
+//! [`Scheduler`] applies one to any optimizer, and its whole state is a step
+//! count, so resuming from a checkpoint is exact.
+//!
 //! An optimizer is an [`UpdateRule`] (SGD, Adam, ...) wrapped in [`Optim`],
 //! which holds parameter groups and per-parameter state. Any `Vec<Param>`
 //! works: two hand-made tensors, `model.parameters()` of any module, or
@@ -28,6 +32,8 @@ mod adaptive;
 mod clip;
 mod optimizer;
 mod rule;
+mod schedule;
+mod scheduler;
 mod sgd;
 
 pub use adam::{Adam, Adamax, NAdam, RAdam};
@@ -35,4 +41,9 @@ pub use adaptive::{Adadelta, Adagrad, RmsProp};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use optimizer::{Optim, Optimizer};
 pub use rule::{ParamState, UpdateRule};
+pub use schedule::{
+    Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts, CyclicLr, CyclicMode, ExponentialLr,
+    InverseTimeDecay, LambdaLr, LinearLr, MultiStepLr, OneCycleLr, Schedule, StepLr,
+};
+pub use scheduler::{PlateauMode, PlateauOptions, ReduceLrOnPlateau, Scheduler};
 pub use sgd::Sgd;
