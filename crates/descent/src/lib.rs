@@ -17,12 +17,21 @@
 
 pub use descent_autograd as autograd;
 pub use descent_data as data;
+pub use descent_layers as layers;
 pub use descent_tensor as tensor;
 
 /// The types a training script uses, in one import.
 pub mod prelude {
     pub use descent_autograd::{Param, Tape, Var, gradcheck};
-    pub use descent_data::{DataError, MinMaxScaler, Standardizer, Table};
+    pub use descent_data::{
+        DataError, MinMaxScaler, Split, Standardizer, Table, one_hot, train_test_split,
+    };
+    pub use descent_layers::{
+        Checkpoint, CheckpointError, Dense, Dropout, ELU, GELU, Identity, Init, LeakyReLU,
+        LogSoftmax, Module, ParamVisitor, ReLU, Reduction, Sequential, Sigmoid, Softmax, Tanh,
+        accuracy, bce_loss, bce_with_logits_loss, binary_accuracy, cross_entropy_loss,
+        gradcheck_module, huber_loss, l1_loss, load_module, mse_loss, nll_loss, save_module,
+    };
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,
         CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay, LambdaLr, LinearLr, MultiStepLr,
