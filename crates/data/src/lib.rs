@@ -13,10 +13,14 @@
 
 mod csv;
 mod error;
+mod idx;
+mod loader;
 mod scale;
 mod split;
 
 pub use csv::Table;
 pub use error::DataError;
+pub use idx::{IdxArray, Mnist, parse_idx, read_idx, read_idx_images, read_idx_labels};
+pub use loader::{Batch, DataLoader, Dataset};
 pub use scale::{MinMaxScaler, Standardizer};
 pub use split::{Split, one_hot, train_test_split};
