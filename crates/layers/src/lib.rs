@@ -7,9 +7,9 @@
 //!
 //! let mut rng = seeded_rng(0);
 //! let model = Sequential::new()
-//!     .add(Dense::new(4, 8, &mut rng))
-//!     .add(ReLU)
-//!     .add(Dense::new(8, 3, &mut rng));
+//!     .push(Dense::new(4, 8, &mut rng))
+//!     .push(ReLU)
+//!     .push(Dense::new(8, 3, &mut rng));
 //! let tape = Tape::new();
 //! let x = tape.constant(Tensor::randn([5, 4], &mut rng));
 //! let loss = cross_entropy_loss(model.forward(x), &[0, 2, 1, 1, 0], Reduction::Mean);

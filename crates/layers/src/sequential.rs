@@ -13,9 +13,9 @@ use crate::module::{Module, ParamVisitor};
 ///
 /// let mut rng = seeded_rng(0);
 /// let mlp = Sequential::new()
-///     .add(Dense::new(784, 128, &mut rng))
-///     .add(ReLU)
-///     .add(Dense::new(128, 10, &mut rng));
+///     .push(Dense::new(784, 128, &mut rng))
+///     .push(ReLU)
+///     .push(Dense::new(128, 10, &mut rng));
 /// assert_eq!(mlp.num_parameters(), 101_770);
 /// ```
 #[derive(Default)]
@@ -30,7 +30,7 @@ impl Sequential {
     }
 
     /// Appends a module.
-    pub fn add(mut self, layer: impl Module + 'static) -> Sequential {
+    pub fn push(mut self, layer: impl Module + 'static) -> Sequential {
         self.layers.push(Box::new(layer));
         self
     }

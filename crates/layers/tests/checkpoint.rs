@@ -7,9 +7,9 @@ use descent_tensor::{Tensor, seeded_rng};
 fn mlp(hidden: usize, seed: u64) -> Sequential {
     let mut rng = seeded_rng(seed);
     Sequential::new()
-        .add(Dense::new(4, hidden, &mut rng))
-        .add(ReLU)
-        .add(Dense::new(hidden, 3, &mut rng))
+        .push(Dense::new(4, hidden, &mut rng))
+        .push(ReLU)
+        .push(Dense::new(hidden, 3, &mut rng))
 }
 
 fn output(model: &Sequential) -> Tensor {
@@ -56,13 +56,13 @@ fn loading_into_a_different_shape_names_the_parameter_and_changes_nothing() {
         "a failed load modified the model"
     );
 
-    let smaller = Sequential::new().add(Dense::new(4, 8, &mut seeded_rng(0)));
+    let smaller = Sequential::new().push(Dense::new(4, 8, &mut seeded_rng(0)));
     let err = saved.restore_module(&smaller).unwrap_err();
     assert!(
         matches!(err, CheckpointError::UnexpectedParameter(ref n) if n == "2.bias"),
         "{err}"
     );
-    let bigger = mlp(8, 3).add(Dense::new(3, 2, &mut seeded_rng(0)));
+    let bigger = mlp(8, 3).push(Dense::new(3, 2, &mut seeded_rng(0)));
     let err = saved.restore_module(&bigger).unwrap_err();
     assert!(
         matches!(err, CheckpointError::MissingParameter(ref n) if n == "3.weight"),

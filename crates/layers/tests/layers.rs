@@ -33,9 +33,9 @@ fn every_layer_passes_gradcheck() {
             "mlp",
             Box::new(
                 Sequential::new()
-                    .add(Dense::new(3, 5, &mut rng))
-                    .add(Tanh)
-                    .add(Dense::new(5, 2, &mut rng)),
+                    .push(Dense::new(3, 5, &mut rng))
+                    .push(Tanh)
+                    .push(Dense::new(5, 2, &mut rng)),
             ),
         ),
     ];
@@ -177,9 +177,9 @@ fn loss_shape_mismatch_names_both_shapes() {
 fn sequential_names_and_counts_parameters_like_pytorch() {
     let mut rng = seeded_rng(0);
     let mlp = Sequential::new()
-        .add(Dense::new(784, 128, &mut rng))
-        .add(ReLU)
-        .add(Dense::new(128, 10, &mut rng));
+        .push(Dense::new(784, 128, &mut rng))
+        .push(ReLU)
+        .push(Dense::new(128, 10, &mut rng));
     let named: Vec<(String, Vec<usize>)> = mlp
         .named_parameters()
         .into_iter()
@@ -197,7 +197,7 @@ fn sequential_names_and_counts_parameters_like_pytorch() {
         assert_eq!(shape, want_shape);
     }
     assert_eq!(mlp.num_parameters(), 101_770);
-    let nested = Sequential::new().add(Sequential::new().add(Dense::new(2, 2, &mut rng)));
+    let nested = Sequential::new().push(Sequential::new().push(Dense::new(2, 2, &mut rng)));
     let names: Vec<String> = nested
         .named_parameters()
         .into_iter()
@@ -218,9 +218,9 @@ fn sgd_step(params: &[Param], lr: f32) {
 fn a_two_layer_mlp_learns_xor() {
     let mut rng = seeded_rng(7);
     let model = Sequential::new()
-        .add(Dense::new(2, 8, &mut rng))
-        .add(Tanh)
-        .add(Dense::new(8, 1, &mut rng));
+        .push(Dense::new(2, 8, &mut rng))
+        .push(Tanh)
+        .push(Dense::new(8, 1, &mut rng));
     let x = Tensor::from([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
     let y = Tensor::from([[0.0], [1.0], [1.0], [0.0]]);
     let params = model.parameters();

@@ -9,9 +9,9 @@ use descent_tensor::{Tensor, seeded_rng};
 fn model(seed: u64) -> Sequential {
     let mut rng = seeded_rng(seed);
     Sequential::new()
-        .add(Dense::new(4, 6, &mut rng))
-        .add(Tanh)
-        .add(Dense::new(6, 3, &mut rng))
+        .push(Dense::new(4, 6, &mut rng))
+        .push(Tanh)
+        .push(Dense::new(6, 3, &mut rng))
 }
 
 /// A step on mini-batch `t` of a fixed synthetic data set.
