@@ -20,11 +20,16 @@ pub use descent_data as data;
 pub use descent_layers as layers;
 pub use descent_tensor as tensor;
 
+pub mod plot;
+pub mod train;
+
 /// The types a training script uses, in one import.
 pub mod prelude {
+    pub use crate::train::{Evaluation, Every, History, Loss, Trainer, evaluate};
     pub use descent_autograd::{Param, Tape, Var, gradcheck};
     pub use descent_data::{
-        DataError, MinMaxScaler, Split, Standardizer, Table, one_hot, train_test_split,
+        Batch, DataError, DataLoader, Dataset, MinMaxScaler, Mnist, Split, Standardizer, Table,
+        one_hot, train_test_split,
     };
     pub use descent_layers::{
         Checkpoint, CheckpointError, Dense, Dropout, ELU, GELU, Identity, Init, LeakyReLU,
@@ -34,9 +39,10 @@ pub mod prelude {
     };
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,
-        CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay, LambdaLr, LinearLr, MultiStepLr,
-        NAdam, OneCycleLr, Optim, Optimizer, PlateauMode, PlateauOptions, RAdam, ReduceLrOnPlateau,
-        RmsProp, Schedule, Scheduler, Sgd, StepLr, UpdateRule, clip_grad_norm, clip_grad_value,
+        CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay, LambdaLr, LinearLr, LrScheduler,
+        MultiStepLr, NAdam, OneCycleLr, Optim, Optimizer, PlateauMode, PlateauOptions, RAdam,
+        ReduceLrOnPlateau, RmsProp, Schedule, Scheduler, Sgd, StepLr, UpdateRule, clip_grad_norm,
+        clip_grad_value,
     };
     pub use descent_tensor::{Shape, Tensor, seeded_rng};
 }

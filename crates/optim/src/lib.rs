@@ -45,5 +45,5 @@ pub use schedule::{
     Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts, CyclicLr, CyclicMode, ExponentialLr,
     InverseTimeDecay, LambdaLr, LinearLr, MultiStepLr, OneCycleLr, Schedule, StepLr,
 };
-pub use scheduler::{PlateauMode, PlateauOptions, ReduceLrOnPlateau, Scheduler};
+pub use scheduler::{LrScheduler, PlateauMode, PlateauOptions, ReduceLrOnPlateau, Scheduler};
 pub use sgd::Sgd;

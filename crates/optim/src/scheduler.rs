@@ -228,3 +228,44 @@ impl ReduceLrOnPlateau {
         Ok(())
     }
 }
+
+/// Any learning-rate policy a training loop can drive: a [`Scheduler`]
+/// ignores the metric, [`ReduceLrOnPlateau`] acts on it.
+pub trait LrScheduler {
+    /// Advances the policy after a step or an epoch; `metric` is the latest
+    /// validation loss (or training loss without validation data).
+    fn advance(&mut self, optimizer: &mut dyn Optimizer, metric: f64);
+
+    /// Writes the policy's state under `prefix`.
+    fn save(&self, checkpoint: &mut Checkpoint, prefix: &str);
+
+    /// Restores what [`LrScheduler::save`] wrote.
+    ///
+    /// # Errors
+    /// [`CheckpointError::State`] if an entry is missing.
+    fn load(&mut self, checkpoint: &Checkpoint, prefix: &str) -> Result<(), CheckpointError>;
+}
+
+impl<S: Schedule> LrScheduler for Scheduler<S> {
+    fn advance(&mut self, optimizer: &mut dyn Optimizer, _: f64) {
+        self.step(optimizer);
+    }
+    fn save(&self, checkpoint: &mut Checkpoint, prefix: &str) {
+        self.save_state(checkpoint, prefix);
+    }
+    fn load(&mut self, checkpoint: &Checkpoint, prefix: &str) -> Result<(), CheckpointError> {
+        self.load_state(checkpoint, prefix)
+    }
+}
+
+impl LrScheduler for ReduceLrOnPlateau {
+    fn advance(&mut self, optimizer: &mut dyn Optimizer, metric: f64) {
+        self.step(metric, optimizer);
+    }
+    fn save(&self, checkpoint: &mut Checkpoint, prefix: &str) {
+        self.save_state(checkpoint, prefix);
+    }
+    fn load(&mut self, checkpoint: &Checkpoint, prefix: &str) -> Result<(), CheckpointError> {
+        self.load_state(checkpoint, prefix)
+    }
+}
