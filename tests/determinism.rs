@@ -3,14 +3,15 @@
 
 use descent::prelude::*;
 
-/// A seeded computation large enough that every parallel path runs:
-/// element-wise ops, axis and full reductions, GEMM, and a few training steps.
+/// A seeded computation large enough that every parallel path runs (more
+/// than `PARALLEL_MIN_WORK` = 2^19 elements): element-wise ops, axis and full
+/// reductions, GEMM, and a few training steps.
 fn seeded_computation() -> Vec<Tensor> {
     let mut rng = seeded_rng(42);
-    let x = Tensor::randn([512, 300], &mut rng);
-    let w1 = Param::new(Tensor::randn([300, 256], &mut rng).mul_scalar(0.05));
+    let x = Tensor::randn([1024, 600], &mut rng);
+    let w1 = Param::new(Tensor::randn([600, 256], &mut rng).mul_scalar(0.05));
     let w2 = Param::new(Tensor::randn([256, 10], &mut rng).mul_scalar(0.05));
-    let labels: Vec<usize> = (0..512).map(|i| (i * 7) % 10).collect();
+    let labels: Vec<usize> = (0..1024).map(|i| (i * 7) % 10).collect();
     let mut losses = Vec::new();
     for _ in 0..3 {
         let tape = Tape::new();

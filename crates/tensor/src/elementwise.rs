@@ -3,16 +3,23 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::parallel::fill_chunks;
+use crate::parallel::{TRANSCENDENTAL_COST, fill_chunks, fill_chunks_weighted};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
 impl Tensor {
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
+        self.map_weighted(1, f)
+    }
+
+    /// Applies `f`, which costs about `cost` cheap operations per element
+    /// (see [`crate::parallel::TRANSCENDENTAL_COST`]), to every element; the
+    /// cost decides when the work is split across threads.
+    pub fn map_weighted(&self, cost: usize, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
         let src = self.data();
         Tensor::build(self.shape(), |out| {
-            fill_chunks(out, 1, |start, chunk| {
+            fill_chunks_weighted(out, 1, cost, |start, chunk| {
                 for (o, &x) in chunk.iter_mut().zip(&src[start..]) {
                     *o = f(x);
                 }
@@ -223,12 +230,12 @@ impl Tensor {
 
     /// Element-wise `e^x`.
     pub fn exp(&self) -> Tensor {
-        self.map(f32::exp)
+        self.map_weighted(TRANSCENDENTAL_COST, f32::exp)
     }
 
     /// Element-wise natural logarithm.
     pub fn ln(&self) -> Tensor {
-        self.map(f32::ln)
+        self.map_weighted(TRANSCENDENTAL_COST, f32::ln)
     }
 
     /// Element-wise square root.
@@ -243,12 +250,12 @@ impl Tensor {
 
     /// Element-wise hyperbolic tangent.
     pub fn tanh(&self) -> Tensor {
-        self.map(f32::tanh)
+        self.map_weighted(TRANSCENDENTAL_COST, f32::tanh)
     }
 
     /// Element-wise logistic sigmoid `1 / (1 + e^-x)`, stable for large `|x|`.
     pub fn sigmoid(&self) -> Tensor {
-        self.map(sigmoid)
+        self.map_weighted(TRANSCENDENTAL_COST, sigmoid)
     }
 
     /// Element-wise `max(x, 0)`.
@@ -258,7 +265,7 @@ impl Tensor {
 
     /// Element-wise `x ^ p` for a scalar exponent.
     pub fn powf(&self, p: f32) -> Tensor {
-        self.map(|x| x.powf(p))
+        self.map_weighted(TRANSCENDENTAL_COST, |x| x.powf(p))
     }
 
     /// Element-wise square.
@@ -408,10 +415,10 @@ mod tests {
 
     #[test]
     fn large_broadcasts_agree_with_small_path() {
-        let a = Tensor::from_fn([300, 257], |i| (i[0] * 7 + i[1]) as f32 * 0.01);
+        let a = Tensor::from_fn([3000, 257], |i| (i[0] * 7 + i[1]) as f32 * 0.01);
         let b = Tensor::from_fn([257], |i| i[0] as f32);
         let out = &a + &b;
-        assert_eq!(out.get(&[299, 256]), a.get(&[299, 256]) + 256.0);
+        assert_eq!(out.get(&[2999, 256]), a.get(&[2999, 256]) + 256.0);
         assert_eq!(out.get(&[123, 5]), a.get(&[123, 5]) + 5.0);
     }
 

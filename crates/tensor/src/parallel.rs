@@ -2,15 +2,25 @@
 //!
 //! A rayon call costs 12-49 us on the target machine (DESIGN-NOTES.md), more
 //! than a whole small element-wise op, so work goes parallel only above
-//! [`PARALLEL_MIN_WORK`] element operations. Work is cut into fixed-size
+//! [`PARALLEL_MIN_WORK`] units of work, where one unit is one cheap element
+//! operation (an add) and a transcendental one (exp, tanh) counts
+//! [`TRANSCENDENTAL_COST`]. Measured with `cargo bench --bench
+//! parallel_threshold` on the 2-core target: an add pays in parallel from
+//! about 512K elements (1.9-2.1x; 0.3x at 64K), an exp from about 64K
+//! (1.7x; 0.8x at 32K). Work is cut into fixed-size
 //! chunks, never into one piece per thread, so every element (and every partial
 //! sum) is computed the same way whatever the thread count: results are
 //! bit-identical with 1 or 2 threads.
 
 use rayon::prelude::*;
 
-/// Below this many element operations a kernel runs on the calling thread.
-pub const PARALLEL_MIN_WORK: usize = 1 << 16;
+/// Below this much work (in cheap element operations) a kernel runs on the
+/// calling thread.
+pub const PARALLEL_MIN_WORK: usize = 1 << 19;
+
+/// The work of one transcendental evaluation (exp, ln, tanh), in cheap
+/// element operations: with it, such maps go parallel from 64K elements.
+pub const TRANSCENDENTAL_COST: usize = 8;
 
 /// The fixed unit of parallel work, in element operations.
 pub const CHUNK_WORK: usize = 1 << 14;

@@ -4,6 +4,7 @@
 //! whichever is cheaper (exp, sigmoid, tanh and sqrt use `y`).
 //! A new activation costs one small `impl UnaryOp`.
 
+use descent_tensor::parallel::TRANSCENDENTAL_COST;
 use descent_tensor::{Tensor, sigmoid};
 
 use crate::tape::{Function, InputGrads, OpValues, Var};
@@ -19,6 +20,13 @@ pub trait UnaryOp: Sync + 'static {
     fn value(&self, x: f32) -> f32;
     /// The derivative at input `x`, where `y` is the function's value there.
     fn derivative(&self, x: f32, y: f32) -> f32;
+
+    /// The cost of one evaluation in cheap operations (an add is 1; exp,
+    /// tanh and the like are `descent_tensor::parallel::TRANSCENDENTAL_COST`);
+    /// it decides when the op is split across threads.
+    fn cost(&self) -> usize {
+        1
+    }
 }
 
 struct Unary<U>(U);
@@ -40,7 +48,7 @@ impl<U: UnaryOp> Function for Unary<U> {
 impl<'t> Var<'t> {
     /// Applies an element-wise [`UnaryOp`].
     pub fn unary(self, op: impl UnaryOp) -> Var<'t> {
-        let value = self.value().map(|x| op.value(x));
+        let value = self.value().map_weighted(op.cost(), |x| op.value(x));
         self.tape.record(value, &[self], Unary(op))
     }
 
@@ -165,6 +173,9 @@ impl UnaryOp for Reciprocal {
 
 struct Exp;
 impl UnaryOp for Exp {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
     fn name(&self) -> &'static str {
         "exp"
     }
@@ -178,6 +189,9 @@ impl UnaryOp for Exp {
 
 struct Ln;
 impl UnaryOp for Ln {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
     fn name(&self) -> &'static str {
         "ln"
     }
@@ -223,6 +237,9 @@ impl UnaryOp for Abs {
 
 struct Tanh;
 impl UnaryOp for Tanh {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
     fn name(&self) -> &'static str {
         "tanh"
     }
@@ -236,6 +253,9 @@ impl UnaryOp for Tanh {
 
 struct Sigmoid;
 impl UnaryOp for Sigmoid {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
     fn name(&self) -> &'static str {
         "sigmoid"
     }
@@ -262,6 +282,9 @@ impl UnaryOp for LeakyRelu {
 
 struct Elu(f32);
 impl UnaryOp for Elu {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
     fn name(&self) -> &'static str {
         "elu"
     }
@@ -275,6 +298,9 @@ impl UnaryOp for Elu {
 
 struct Gelu;
 impl UnaryOp for Gelu {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
     fn name(&self) -> &'static str {
         "gelu"
     }
@@ -312,6 +338,9 @@ fn erf(x: f64) -> f64 {
 
 struct Softplus;
 impl UnaryOp for Softplus {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
     fn name(&self) -> &'static str {
         "softplus"
     }
@@ -325,6 +354,9 @@ impl UnaryOp for Softplus {
 
 struct Powf(f32);
 impl UnaryOp for Powf {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
     fn name(&self) -> &'static str {
         "powf"
     }
