@@ -214,6 +214,42 @@ fn cyclical_schedules_hit_their_landmarks() {
     );
     let exp_range = cyclic(CyclicMode::ExpRange { gamma: 0.99 });
     assert!((exp_range[15] - (0.01 + 0.09 * 0.99f64.powi(15))).abs() < 1e-12);
+
+    // All 50 values against PyTorch's CyclicLR.get_lr, with a 3-up/7-down cycle.
+    for mode in [
+        CyclicMode::Triangular,
+        CyclicMode::Triangular2,
+        CyclicMode::ExpRange { gamma: 0.97 },
+    ] {
+        let (up, down, base, max) = (3.0, 7.0, 0.01, 0.1);
+        let reference: Vec<f64> = (0..50)
+            .map(|t| {
+                let t = t as f64;
+                let cycle = (1.0 + t / (up + down)).floor();
+                let x = 1.0 + t / (up + down) - cycle;
+                let ratio = up / (up + down);
+                let scale_factor = if x <= ratio {
+                    x / ratio
+                } else {
+                    (x - 1.0) / (ratio - 1.0)
+                };
+                let scale = match mode {
+                    CyclicMode::Triangular => 1.0,
+                    CyclicMode::Triangular2 => 1.0 / 2f64.powf(cycle - 1.0),
+                    CyclicMode::ExpRange { gamma } => gamma.powf(t),
+                };
+                base + (max - base) * scale_factor * scale
+            })
+            .collect();
+        let schedule = CyclicLr {
+            base_lr: base,
+            max_lr: max,
+            step_size_up: 3,
+            step_size_down: 7,
+            mode,
+        };
+        assert_close(&format!("CyclicLR {mode:?}"), &driven(schedule), &reference);
+    }
 }
 
 #[test]
@@ -229,6 +265,33 @@ fn one_cycle_rises_to_max_then_anneals_to_the_floor() {
     let midway_up = 1.0 / 25.0 + (1.0 - 1.0 / 25.0) * (1.0 - (PI * 7.0 / 14.0).cos()) / 2.0;
     assert!((lrs[7] - midway_up).abs() < 1e-12);
     assert!(lrs[..15].windows(2).all(|w| w[0] < w[1]) && lrs[14..].windows(2).all(|w| w[0] > w[1]));
+
+    // All 50 values against PyTorch's OneCycleLR.get_lr (two phases, cosine).
+    let (max_lr, total, pct) = (0.8, 60usize, 0.25);
+    let initial = max_lr / 25.0;
+    let min_lr = initial / 1e4;
+    let phases = [
+        (pct * total as f64 - 1.0, initial, max_lr),
+        (total as f64 - 1.0, max_lr, min_lr),
+    ];
+    let anneal = |start: f64, end: f64, p: f64| end + (start - end) / 2.0 * ((PI * p).cos() + 1.0);
+    let reference: Vec<f64> = (0..50)
+        .map(|t| {
+            let mut start_step = 0.0;
+            for (i, &(end_step, from, to)) in phases.iter().enumerate() {
+                if t as f64 <= end_step || i == phases.len() - 1 {
+                    return anneal(from, to, (t as f64 - start_step) / (end_step - start_step));
+                }
+                start_step = end_step;
+            }
+            unreachable!()
+        })
+        .collect();
+    let schedule = OneCycleLr {
+        pct_start: pct,
+        ..OneCycleLr::new(max_lr, total)
+    };
+    assert_close("OneCycleLR", &driven(schedule), &reference);
 }
 
 #[test]
