@@ -32,10 +32,11 @@ pub mod prelude {
         one_hot, train_test_split,
     };
     pub use descent_layers::{
-        Checkpoint, CheckpointError, Dense, Dropout, ELU, GELU, Identity, Init, LeakyReLU,
-        LogSoftmax, Module, ParamVisitor, ReLU, Reduction, Sequential, Sigmoid, Softmax, Tanh,
-        accuracy, bce_loss, bce_with_logits_loss, binary_accuracy, cross_entropy_loss,
-        gradcheck_module, huber_loss, l1_loss, load_module, mse_loss, nll_loss, save_module,
+        Checkpoint, CheckpointError, Dense, Dropout, ELU, Embedding, GELU, Identity, Init,
+        LeakyReLU, LogSoftmax, Module, ParamVisitor, ReLU, Reduction, Sequential, Sigmoid, Softmax,
+        Summary, Tanh, accuracy, bce_loss, bce_with_logits_loss, binary_accuracy,
+        cross_entropy_loss, gradcheck_module, hinge_loss, huber_loss, l1_loss, load_module,
+        mse_loss, nll_loss, save_module, squared_hinge_loss, summary,
     };
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,

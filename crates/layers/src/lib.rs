@@ -21,21 +21,25 @@ mod activation;
 mod checkpoint;
 mod dense;
 mod dropout;
+mod embedding;
 mod init;
 mod loss;
 mod metrics;
 mod module;
 mod sequential;
+mod summary;
 
 pub use activation::{ELU, GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
 pub use checkpoint::{Checkpoint, CheckpointError, load_module, save_module};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use init::Init;
 pub use loss::{
-    Reduction, bce_loss, bce_with_logits_loss, cross_entropy_loss, huber_loss, l1_loss, mse_loss,
-    nll_loss,
+    Reduction, bce_loss, bce_with_logits_loss, cross_entropy_loss, hinge_loss, huber_loss, l1_loss,
+    mse_loss, nll_loss, squared_hinge_loss,
 };
 pub use metrics::{accuracy, binary_accuracy};
 pub use module::{Module, ParamVisitor, gradcheck_module};
 pub use sequential::Sequential;
+pub use summary::{LayerSummary, Summary, summary};

@@ -180,3 +180,40 @@ pub fn nll_loss<'t>(log_probs: Var<'t>, targets: &[usize], reduction: Reduction)
         .reshape([batch]);
     reduction.apply(-picked)
 }
+
+/// Checks that every target is -1 or +1, naming the first that is not.
+fn check_signs(op: &str, target: &Tensor) {
+    if let Some((i, t)) = target
+        .data()
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.abs() != 1.0)
+    {
+        panic!("{op}: target {t} at index {i} is not -1 or +1");
+    }
+}
+
+/// Hinge loss for labels in {-1, +1}: `max(0, 1 - y * score)`, the loss of
+/// a soft-margin linear SVM (PyTorch's `HingeEmbeddingLoss` differs; this is
+/// the classic SVM form).
+///
+/// # Panics
+/// If the shapes differ or a target is not -1 or +1.
+pub fn hinge_loss<'t>(scores: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
+    check_shapes("hinge_loss", &scores, target);
+    check_signs("hinge_loss", target);
+    let margin = 1.0 - scores * scores.tape().constant(target.clone());
+    reduction.apply(margin.relu())
+}
+
+/// Squared hinge loss for labels in {-1, +1}: `max(0, 1 - y * score)^2`,
+/// differentiable everywhere.
+///
+/// # Panics
+/// If the shapes differ or a target is not -1 or +1.
+pub fn squared_hinge_loss<'t>(scores: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
+    check_shapes("squared_hinge_loss", &scores, target);
+    check_signs("squared_hinge_loss", target);
+    let margin = 1.0 - scores * scores.tape().constant(target.clone());
+    reduction.apply(margin.relu().square())
+}

@@ -80,6 +80,28 @@ pub trait Module {
         self.parameters().iter().map(Param::numel).sum()
     }
 
+    /// Runs the forward pass recording one [`crate::LayerSummary`] per layer
+    /// for [`crate::summary`]; containers override it to list their children.
+    fn trace<'t>(
+        &self,
+        input: Var<'t>,
+        name: &str,
+        rows: &mut Vec<crate::LayerSummary>,
+    ) -> Var<'t> {
+        let output = self.forward(input);
+        rows.push(crate::LayerSummary {
+            name: if name.is_empty() {
+                "0".into()
+            } else {
+                name.to_string()
+            },
+            description: self.describe(),
+            output_shape: output.shape(),
+            parameters: self.num_parameters(),
+        });
+        output
+    }
+
     /// Clears the gradient of every parameter.
     fn zero_grad(&self) {
         for p in self.parameters() {

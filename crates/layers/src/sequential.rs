@@ -52,6 +52,22 @@ impl Module for Sequential {
         }
     }
 
+    fn trace<'t>(
+        &self,
+        input: Var<'t>,
+        name: &str,
+        rows: &mut Vec<crate::LayerSummary>,
+    ) -> Var<'t> {
+        self.layers.iter().enumerate().fold(input, |x, (i, layer)| {
+            let child = if name.is_empty() {
+                i.to_string()
+            } else {
+                format!("{name}.{i}")
+            };
+            layer.trace(x, &child, rows)
+        })
+    }
+
     fn set_training(&self, training: bool) {
         for layer in &self.layers {
             layer.set_training(training);
