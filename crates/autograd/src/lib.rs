@@ -43,4 +43,4 @@ mod tape;
 pub use gradcheck::{GradcheckConfig, GradcheckError, gradcheck, gradcheck_params, gradcheck_with};
 pub use ops::UnaryOp;
 pub use param::Param;
-pub use tape::{Function, InputGrads, OpValues, Tape, Var};
+pub use tape::{Anomaly, Function, InputGrads, OpValues, Pass, Tape, Var};

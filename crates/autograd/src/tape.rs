@@ -59,6 +59,43 @@ impl Nodes {
     }
 }
 
+/// Which pass an [`Anomaly`] was found in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The op's output value.
+    Forward,
+    /// The gradient the op's backward rule gave one of its inputs.
+    Backward,
+}
+
+/// The first op that produced NaN or infinity, found by
+/// [`Tape::detect_anomalies`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anomaly {
+    /// The op's name, e.g. `"ln"`.
+    pub op: &'static str,
+    /// The op's position on the tape (0 is the first recorded value).
+    pub position: usize,
+    /// The shapes of the op's inputs.
+    pub input_shapes: Vec<Shape>,
+    /// Whether the value or a gradient went non-finite.
+    pub pass: Pass,
+}
+
+impl fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.pass {
+            Pass::Forward => "output",
+            Pass::Backward => "gradient",
+        };
+        write!(
+            f,
+            "{} (tape position {}, input shapes {:?}) produced a non-finite {what}",
+            self.op, self.position, self.input_shapes
+        )
+    }
+}
+
 /// A record of the operations of one forward pass.
 ///
 /// Create one per training step (or reuse one with [`Tape::reset`]); values on
@@ -80,14 +117,48 @@ impl Nodes {
 pub struct Tape {
     inner: RefCell<Nodes>,
     recording: Cell<bool>,
+    detect_anomalies: Cell<bool>,
+    anomaly: RefCell<Option<Anomaly>>,
 }
 
 impl Tape {
     /// An empty tape that records operations for `backward`.
     pub fn new() -> Tape {
         Tape {
-            inner: RefCell::new(Nodes::default()),
             recording: Cell::new(true),
+            ..Tape::default()
+        }
+    }
+
+    /// Opt-in NaN/infinity detection, like PyTorch's `detect_anomaly`: every
+    /// op's output (and, in `backward`, every gradient it produces) is
+    /// checked, and the first non-finite one is kept in [`Tape::anomaly`].
+    /// Costs one pass over each value, so it is off by default.
+    pub fn detect_anomalies(&self, on: bool) {
+        self.detect_anomalies.set(on);
+    }
+
+    /// The first op that produced NaN or infinity since anomaly detection
+    /// was switched on (or since the last [`Tape::reset`]).
+    pub fn anomaly(&self) -> Option<Anomaly> {
+        self.anomaly.borrow().clone()
+    }
+
+    fn note_anomaly(
+        &self,
+        op: &'static str,
+        position: usize,
+        input_shapes: Vec<Shape>,
+        pass: Pass,
+    ) {
+        let mut slot = self.anomaly.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(Anomaly {
+                op,
+                position,
+                input_shapes,
+                pass,
+            });
         }
     }
 
@@ -118,6 +189,7 @@ impl Tape {
         let inner = self.inner.get_mut();
         inner.nodes.clear();
         inner.edges.clear();
+        *self.anomaly.get_mut() = None;
     }
 
     /// The number of nodes recorded so far.
@@ -164,6 +236,16 @@ impl Tape {
                 "{}: an input belongs to another tape",
                 function.name()
             );
+        }
+        if self.detect_anomalies.get() && !value.is_finite() {
+            let inner = self.inner.borrow();
+            let shapes = inputs
+                .iter()
+                .map(|v| inner.nodes[v.id].value.shape())
+                .collect();
+            let position = inner.nodes.len();
+            drop(inner);
+            self.note_anomaly(function.name(), position, shapes, Pass::Forward);
         }
         let requires_grad = self.is_recording() && {
             let inner = self.inner.borrow();
@@ -242,6 +324,18 @@ impl Tape {
                         grads: &mut grads[..id],
                     };
                     function.backward(&values, &grad, &mut input_grads);
+                    if self.detect_anomalies.get() {
+                        let non_finite = inputs
+                            .iter()
+                            .any(|&i| grads[i as usize].as_ref().is_some_and(|g| !g.is_finite()));
+                        if non_finite {
+                            let shapes = inputs
+                                .iter()
+                                .map(|&i| inner.nodes[i as usize].value.shape())
+                                .collect();
+                            self.note_anomaly(function.name(), id, shapes, Pass::Backward);
+                        }
+                    }
                 }
             }
         }

@@ -121,3 +121,36 @@ fn mixing_tapes_panics() {
     let (a, b) = (Tape::new(), Tape::new());
     let _ = a.constant(Tensor::ones([1])) * b.constant(Tensor::ones([1]));
 }
+
+#[test]
+fn anomaly_detection_names_the_first_non_finite_op() {
+    use descent_autograd::Pass;
+    let w = Param::new(Tensor::from([[1.0, -1.0]]));
+    let mut tape = Tape::new();
+    tape.detect_anomalies(true);
+    let x = tape.param(&w) * 2.0; // position 1: finite
+    let y = x.ln(); // position 2: ln(-2) is NaN
+    let _ = (y * 3.0).sum(); // NaN propagates, but the first op is kept
+    let anomaly = tape.anomaly().expect("the NaN was noticed");
+    assert_eq!(
+        (anomaly.op, anomaly.position, anomaly.pass),
+        ("ln", 2, Pass::Forward)
+    );
+    assert_eq!(anomaly.input_shapes[0].dims(), &[1, 2]);
+    assert_eq!(
+        anomaly.to_string(),
+        "ln (tape position 2, input shapes [[1, 2]]) produced a non-finite output"
+    );
+
+    tape.reset();
+    assert!(tape.anomaly().is_none(), "reset clears the record");
+    let z = Param::new(Tensor::from([0.0, 4.0]));
+    let root = tape.param(&z).sqrt().sum(); // finite forward, infinite gradient at 0
+    root.backward();
+    let anomaly = tape.anomaly().expect("the infinite gradient was noticed");
+    assert_eq!((anomaly.op, anomaly.pass), ("sqrt", Pass::Backward));
+
+    let quiet = Tape::new();
+    let _ = quiet.param(&w).ln();
+    assert!(quiet.anomaly().is_none(), "detection is opt-in");
+}

@@ -97,8 +97,23 @@ impl Batch {
     }
 
     /// The targets as class indices.
+    ///
+    /// # Panics
+    /// If a target is negative, fractional or not finite; the message names
+    /// the value and its row.
     pub fn classes(&self) -> Vec<usize> {
-        self.targets.data().iter().map(|&t| t as usize).collect()
+        self.targets
+            .data()
+            .iter()
+            .enumerate()
+            .map(|(row, &t)| {
+                assert!(
+                    t >= 0.0 && t.fract() == 0.0,
+                    "class label {t} in row {row} of the batch is not a non-negative integer"
+                );
+                t as usize
+            })
+            .collect()
     }
 }
 

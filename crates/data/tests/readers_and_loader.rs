@@ -162,3 +162,10 @@ fn invalid_loader_arguments_are_rejected() {
         .to_string();
     assert_eq!(err, "3 feature rows but 2 target rows");
 }
+
+#[test]
+#[should_panic(expected = "class label -1 in row 1 of the batch is not a non-negative integer")]
+fn negative_class_labels_are_rejected() {
+    let data = Dataset::new(Tensor::zeros([3, 1]), Tensor::from([0.0, -1.0, 2.0])).unwrap();
+    data.batch(&[0, 1, 2]).classes();
+}

@@ -257,6 +257,7 @@ pub struct Trainer<'a> {
     patience: Option<usize>,
     best_checkpoint: Option<PathBuf>,
     quiet: bool,
+    detect_anomalies: bool,
 }
 
 impl<'a> Trainer<'a> {
@@ -272,6 +273,7 @@ impl<'a> Trainer<'a> {
             patience: None,
             best_checkpoint: None,
             quiet: false,
+            detect_anomalies: false,
         }
     }
 
@@ -298,6 +300,14 @@ impl<'a> Trainer<'a> {
     /// the monitored loss improves.
     pub fn best_checkpoint(mut self, path: impl Into<PathBuf>) -> Trainer<'a> {
         self.best_checkpoint = Some(path.into());
+        self
+    }
+
+    /// Checks every op for NaN and infinity (see
+    /// `descent_autograd::Tape::detect_anomalies`), so a non-finite loss is
+    /// reported with the op that caused it. Slower; for debugging.
+    pub fn detect_anomalies(mut self) -> Trainer<'a> {
+        self.detect_anomalies = true;
         self
     }
 
@@ -375,6 +385,7 @@ impl<'a> Trainer<'a> {
         let started = Instant::now();
         let mut totals = Totals::default();
         let mut tape = Tape::new();
+        tape.detect_anomalies(self.detect_anomalies);
         self.model.set_training(true);
         for (index, batch) in train.epoch().enumerate() {
             tape.reset();
