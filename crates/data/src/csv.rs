@@ -24,11 +24,31 @@ impl Table {
     /// the line and column of the first empty, non-numeric or missing cell.
     pub fn read_csv(path: impl AsRef<Path>) -> Result<Table, DataError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Table::parse_csv(&text, &path.display().to_string())
+        Table::parse_csv_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Parses CSV from raw bytes, which must be UTF-8.
+    ///
+    /// # Errors
+    /// As [`Table::parse_csv`], and [`DataError::Csv`] naming the line of the
+    /// first byte that is not UTF-8.
+    pub fn parse_csv_bytes(bytes: &[u8], source_name: &str) -> Result<Table, DataError> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Table::parse_csv(text, source_name),
+            Err(e) => {
+                let at = e.valid_up_to();
+                Err(DataError::Csv {
+                    source_name: source_name.to_string(),
+                    line: 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count(),
+                    column: String::new(),
+                    message: format!("byte {at} is not valid UTF-8 text; is this a CSV file?"),
+                })
+            }
+        }
     }
 
     /// Parses CSV text; `source_name` appears in error messages.
