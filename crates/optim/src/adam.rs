@@ -90,30 +90,96 @@ impl UpdateRule for Adam {
     fn update(&self, param: &mut [f32], grad: &[f32], state: &mut ParamState) {
         let t = state.step as i32;
         let (b1, b2) = self.betas;
-        let step_size = (self.lr / (1.0 - b1.powi(t))) as f32;
-        let bias_correction2_sqrt = (1.0 - b2.powi(t)).sqrt() as f32;
-        let (lr, wd, eps) = (self.lr as f32, self.weight_decay as f32, self.eps as f32);
-        let (w1, b2, w2) = ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32);
-        let mut buffers = state.buffers.iter_mut();
-        let (m, v) = (
-            buffers.next().expect("exp_avg"),
-            buffers.next().expect("exp_avg_sq"),
-        );
-        let mut v_max = buffers.next();
-        for (i, (p, &g)) in param.iter_mut().zip(grad).enumerate() {
-            let g = weight_decay(p, g, lr, wd, self.decoupled_weight_decay);
-            m[i] = lerp(m[i], g, w1);
-            v[i] = v[i] * b2 + w2 * g * g;
-            let second = match v_max.as_deref_mut() {
-                Some(v_max) => {
-                    v_max[i] = v_max[i].max(v[i]);
-                    v_max[i]
-                }
-                None => v[i],
-            };
-            let denom = second.sqrt() / bias_correction2_sqrt + eps;
-            *p += -step_size * m[i] / denom;
+        let (lr, wd) = (self.lr as f32, self.weight_decay as f32);
+        if self.decoupled_weight_decay && wd != 0.0 {
+            param.iter_mut().for_each(|p| *p *= 1.0 - lr * wd);
         }
+        let constants = AdamConstants {
+            step_size: (self.lr / (1.0 - b1.powi(t))) as f32,
+            bias_correction2_sqrt: (1.0 - b2.powi(t)).sqrt() as f32,
+            eps: self.eps as f32,
+            l2: if self.decoupled_weight_decay { 0.0 } else { wd },
+            w1: (1.0 - b1) as f32,
+            b2: b2 as f32,
+            w2: (1.0 - b2) as f32,
+        };
+        let [m, v, rest @ ..] = &mut state.buffers[..] else {
+            unreachable!("Adam keeps exp_avg and exp_avg_sq")
+        };
+        let v_max: &mut [f32] = rest.first_mut().map_or(&mut [], |b| &mut b[..]);
+        // One branch-free loop per configuration, so each one vectorizes.
+        match (self.amsgrad, constants.l2 != 0.0, constants.w1 < 0.5) {
+            (false, false, true) => {
+                adam_pass::<false, false, true>(&constants, param, grad, m, v, v_max)
+            }
+            (false, false, false) => {
+                adam_pass::<false, false, false>(&constants, param, grad, m, v, v_max)
+            }
+            (false, true, true) => {
+                adam_pass::<false, true, true>(&constants, param, grad, m, v, v_max)
+            }
+            (false, true, false) => {
+                adam_pass::<false, true, false>(&constants, param, grad, m, v, v_max)
+            }
+            (true, false, true) => {
+                adam_pass::<true, false, true>(&constants, param, grad, m, v, v_max)
+            }
+            (true, false, false) => {
+                adam_pass::<true, false, false>(&constants, param, grad, m, v, v_max)
+            }
+            (true, true, true) => {
+                adam_pass::<true, true, true>(&constants, param, grad, m, v, v_max)
+            }
+            (true, true, false) => {
+                adam_pass::<true, true, false>(&constants, param, grad, m, v, v_max)
+            }
+        }
+    }
+}
+
+/// The per-step scalars of an Adam update.
+struct AdamConstants {
+    step_size: f32,
+    bias_correction2_sqrt: f32,
+    eps: f32,
+    l2: f32,
+    w1: f32,
+    b2: f32,
+    w2: f32,
+}
+
+/// The element loop of Adam for one configuration: AMSGrad or not, L2 weight
+/// decay or not, and which of PyTorch's two `lerp` forms `1 - beta1` selects.
+fn adam_pass<const AMSGRAD: bool, const L2: bool, const SMALL_WEIGHT: bool>(
+    c: &AdamConstants,
+    param: &mut [f32],
+    grad: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    v_max: &mut [f32],
+) {
+    let n = param.len();
+    let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
+    for i in 0..n {
+        let g = if L2 {
+            grad[i] + c.l2 * param[i]
+        } else {
+            grad[i]
+        };
+        m[i] = if SMALL_WEIGHT {
+            m[i] + c.w1 * (g - m[i])
+        } else {
+            g - (g - m[i]) * (1.0 - c.w1)
+        };
+        v[i] = v[i] * c.b2 + c.w2 * g * g;
+        let second = if AMSGRAD {
+            v_max[i] = v_max[i].max(v[i]);
+            v_max[i]
+        } else {
+            v[i]
+        };
+        let denom = second.sqrt() / c.bias_correction2_sqrt + c.eps;
+        param[i] += -c.step_size * m[i] / denom;
     }
 }
 

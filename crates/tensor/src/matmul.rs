@@ -3,13 +3,21 @@
 //! call are split into blocks of output rows; each row is computed by the same
 //! serial kernel over the same `k` order, so the bits do not depend on threads.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
 /// Below this many multiply-adds (`m * k * n`) a product runs on one thread.
-pub const GEMM_PARALLEL_MIN_MACS: usize = 1 << 21;
+/// Splitting rows makes every thread pack the whole right-hand operand, so on
+/// the 2-core target a split only pays for large products
+/// (`cargo bench --bench perf`, section 1).
+pub const GEMM_PARALLEL_MIN_MACS: usize = 1 << 27;
+
+/// The fewest output rows (or columns) each thread of a split product gets.
+const GEMM_MIN_SPLIT: usize = 64;
 
 /// A row-major matrix operand, optionally read as its transpose.
 #[derive(Clone, Copy)]
@@ -59,6 +67,18 @@ impl MatRef<'_> {
 /// # Panics
 /// If the inner dimensions or the output length disagree.
 pub fn gemm(a: MatRef, b: MatRef, out: &mut [f32], alpha: f32, beta: f32) {
+    gemm_slices(a, b, out, alpha, beta);
+}
+
+/// `out = op(a) op(b)` into uninitialized memory, which it fully writes
+/// (sgemm with `beta == 0` never reads the output).
+fn gemm_uninit(a: MatRef, b: MatRef, out: &mut [MaybeUninit<f32>]) {
+    gemm_slices(a, b, out, 1.0, 0.0);
+}
+
+/// The shared body of [`gemm`] and [`gemm_uninit`]; `T` is `f32` or
+/// `MaybeUninit<f32>`, which have the same layout.
+fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
     let (m, k, n) = (a.op_rows(), a.op_cols(), b.op_cols());
     assert_eq!(
         k,
@@ -77,44 +97,70 @@ pub fn gemm(a: MatRef, b: MatRef, out: &mut [f32], alpha: f32, beta: f32) {
     }
     let (rsa, csa) = a.strides();
     let (rsb, csb) = b.strides();
-    let rows_per_block = if m * k * n >= GEMM_PARALLEL_MIN_MACS && m >= 16 {
-        m.div_ceil(rayon::current_num_threads().max(1))
-    } else {
-        m
+    let threads = rayon::current_num_threads().max(1);
+    let parallel = m * k * n >= GEMM_PARALLEL_MIN_MACS && threads > 1;
+    // Every thread packs the whole operand it does not split, so split the
+    // output along the larger side: rows when m >= n, else columns.
+    let split = match parallel {
+        true if m >= n && m >= 2 * GEMM_MIN_SPLIT => {
+            Split::Rows(m.div_ceil(threads).max(GEMM_MIN_SPLIT))
+        }
+        true if n > m && n >= 2 * GEMM_MIN_SPLIT => {
+            Split::Columns(n.div_ceil(threads).max(GEMM_MIN_SPLIT))
+        }
+        _ => Split::None,
     };
-    let block = |first_row: usize, c: &mut [f32]| {
-        let rows = c.len() / n;
-        // SAFETY: the pointers and strides describe `rows x k` of op(a) starting
-        // at `first_row`, `k x n` of op(b) and `rows x n` of `c`, all inside the
-        // slices, whose lengths were checked against m, k and n above.
+    assert!(a.data.len() >= a.rows * a.cols && b.data.len() >= b.rows * b.cols);
+    let out_ptr = SendPtr(out.as_mut_ptr().cast::<f32>());
+    // Computes output rows `rows` and columns `cols`.
+    let block = |rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| {
+        let out_ptr = &out_ptr;
+        // SAFETY: the pointers and strides describe `rows x k` of op(a),
+        // `k x cols` of op(b) and the `rows x cols` block of `out`, all inside
+        // the buffers, whose lengths were checked against m, k and n above;
+        // concurrent blocks cover disjoint parts of `out`.
         unsafe {
             matrixmultiply::sgemm(
-                rows,
+                rows.len(),
                 k,
-                n,
+                cols.len(),
                 alpha,
-                a.data.as_ptr().offset(first_row as isize * rsa),
+                a.data.as_ptr().offset(rows.start as isize * rsa),
                 rsa,
                 csa,
-                b.data.as_ptr(),
+                b.data.as_ptr().offset(cols.start as isize * csb),
                 rsb,
                 csb,
                 beta,
-                c.as_mut_ptr(),
+                out_ptr.0.add(rows.start * n + cols.start),
                 n as isize,
                 1,
             );
         }
     };
-    assert!(a.data.len() >= a.rows * a.cols && b.data.len() >= b.rows * b.cols);
-    if rows_per_block == m {
-        block(0, out);
-    } else {
-        out.par_chunks_mut(rows_per_block * n)
-            .enumerate()
-            .for_each(|(i, c)| block(i * rows_per_block, c));
+    match split {
+        Split::None => block(0..m, 0..n),
+        Split::Rows(size) => (0..m.div_ceil(size))
+            .into_par_iter()
+            .for_each(|i| block(i * size..((i + 1) * size).min(m), 0..n)),
+        Split::Columns(size) => (0..n.div_ceil(size))
+            .into_par_iter()
+            .for_each(|i| block(0..m, i * size..((i + 1) * size).min(n))),
     }
 }
+
+/// How a product's output is divided between threads (block sizes).
+enum Split {
+    None,
+    Rows(usize),
+    Columns(usize),
+}
+
+/// The output pointer, shared by threads that write disjoint blocks.
+struct SendPtr(*mut f32);
+
+// SAFETY: the threads sharing it write disjoint blocks of the output.
+unsafe impl Sync for SendPtr {}
 
 impl Tensor {
     /// The matrix product `self @ other`.
@@ -182,8 +228,11 @@ impl Tensor {
             Shape::new(&[m, n])
         };
         let b_step = if sb.rank() == 3 { br * bc } else { 0 };
-        Tensor::build(out_shape, |out| {
-            for (batch, c) in out.chunks_exact_mut((m * n).max(1)).enumerate() {
+        if k == 0 || m == 0 || n == 0 {
+            return Tensor::zeros(out_shape);
+        }
+        let fill = |out: &mut [MaybeUninit<f32>]| {
+            for (batch, c) in out.chunks_exact_mut(m * n).enumerate() {
                 let a = MatRef {
                     data: &self.data()[batch * ar * ac..(batch + 1) * ar * ac],
                     rows: ar,
@@ -196,9 +245,12 @@ impl Tensor {
                     cols: bc,
                     transposed: transpose_other,
                 };
-                gemm(a, b, c, 1.0, 0.0);
+                gemm_uninit(a, b, c);
             }
-        })
+        };
+        // SAFETY: the batches tile the output exactly and each `gemm_uninit`
+        // writes its whole `m x n` block (sgemm with beta 0, k > 0).
+        unsafe { Tensor::build_uninit(out_shape, fill) }
     }
 }
 
@@ -237,13 +289,27 @@ mod tests {
     #[test]
     fn parallel_blocks_match_serial_bits() {
         let mut rng = StdRng::seed_from_u64(4);
-        let a = Tensor::randn([129, 200], &mut rng);
-        let b = Tensor::randn([200, 100], &mut rng);
+        // 513 x 512 x 512 multiply-adds: above GEMM_PARALLEL_MIN_MACS.
+        let a = Tensor::randn([513, 512], &mut rng);
+        let b = Tensor::randn([512, 512], &mut rng);
         let parallel = a.matmul(&b);
-        let serial_rows: Vec<f32> = (0..129)
+        let serial_rows: Vec<f32> = (0..513)
             .flat_map(|r| a.narrow(0, r, 1).matmul(&b).to_vec())
             .collect();
-        assert!(parallel.bit_eq(&Tensor::from_vec(serial_rows, [129, 100])));
+        assert!(parallel.bit_eq(&Tensor::from_vec(serial_rows, [513, 512])));
+    }
+
+    #[test]
+    fn column_split_matches_serial_bits() {
+        let mut rng = StdRng::seed_from_u64(6);
+        // 256 x 512 x 1100 multiply-adds with n > m: split by columns.
+        let a = Tensor::randn([256, 512], &mut rng);
+        let b = Tensor::randn([1100, 512], &mut rng);
+        let parallel = a.matmul_t(&b);
+        let serial_rows: Vec<f32> = (0..256)
+            .flat_map(|r| a.narrow(0, r, 1).matmul_t(&b).to_vec())
+            .collect();
+        assert!(parallel.bit_eq(&Tensor::from_vec(serial_rows, [256, 1100])));
     }
 
     #[test]

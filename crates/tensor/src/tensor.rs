@@ -164,6 +164,22 @@ impl Tensor {
         Tensor { shape, data }
     }
 
+    /// Builds a tensor whose elements `fill` writes through uninitialized
+    /// memory, skipping the zero fill of [`Tensor::build`] (for GEMM outputs).
+    ///
+    /// # Safety
+    /// `fill` must initialize every element of the slice it is given.
+    pub(crate) unsafe fn build_uninit(
+        shape: Shape,
+        fill: impl FnOnce(&mut [std::mem::MaybeUninit<f32>]),
+    ) -> Tensor {
+        let mut data = Arc::<[f32]>::new_uninit_slice(shape.numel());
+        fill(Arc::get_mut(&mut data).expect("a fresh buffer is unique"));
+        // SAFETY: the caller guarantees `fill` initialized every element.
+        let data = unsafe { data.assume_init() };
+        Tensor { shape, data }
+    }
+
     /// Builds a tensor from an iterator that yields exactly `shape.numel()` values.
     pub(crate) fn collect(shape: Shape, values: impl Iterator<Item = f32>) -> Tensor {
         let data: Arc<[f32]> = values.collect();

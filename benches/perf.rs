@@ -1,0 +1,384 @@
+//! The performance benchmarks behind BENCHMARKS.md, measured in one run so
+//! ratios compare like with like on a noisy machine. Each figure is the
+//! median of repeated runs after a warm-up.
+//!
+//! Run: `cargo bench --bench perf` (add `-- --quick` for fewer repetitions;
+//! `RAYON_NUM_THREADS=1` for one-thread figures).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
+
+use descent::prelude::*;
+use descent::tensor::matmul::MatRef;
+
+/// Counts allocations and tracks the peak heap, for figures 5 and 7.
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator and only updates counters.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        let now = CURRENT.fetch_add(layout.size(), Relaxed) + layout.size();
+        PEAK.fetch_max(now, Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Median time of `f` in microseconds over `runs` runs after `runs / 4 + 1` warm-ups.
+fn median_us(runs: usize, mut f: impl FnMut()) -> f64 {
+    for _ in 0..runs / 4 + 1 {
+        f();
+    }
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// A GEMM of the benchmark: `op(A) op(B)` with the stored shapes.
+#[derive(Clone, Copy)]
+struct Product {
+    a: [usize; 2],
+    transpose_a: bool,
+    b: [usize; 2],
+    transpose_b: bool,
+}
+
+impl Product {
+    fn label(&self) -> String {
+        let t = |flag: bool| if flag { "^T" } else { "" };
+        format!(
+            "{:?}{} x {:?}{}",
+            self.a,
+            t(self.transpose_a),
+            self.b,
+            t(self.transpose_b)
+        )
+    }
+
+    fn operands(&self) -> (Tensor, Tensor) {
+        let mut rng = seeded_rng(1);
+        (
+            Tensor::randn(self.a, &mut rng),
+            Tensor::randn(self.b, &mut rng),
+        )
+    }
+
+    fn out_len(&self) -> usize {
+        let m = if self.transpose_a {
+            self.a[1]
+        } else {
+            self.a[0]
+        };
+        let n = if self.transpose_b {
+            self.b[0]
+        } else {
+            self.b[1]
+        };
+        m * n
+    }
+
+    /// The backend called directly on the same buffers, on one thread.
+    fn raw_us(&self, runs: usize) -> f64 {
+        let (a, b) = self.operands();
+        let mut out = vec![0.0f32; self.out_len()];
+        let lhs = MatRef {
+            data: a.data(),
+            rows: a.dims()[0],
+            cols: a.dims()[1],
+            transposed: self.transpose_a,
+        };
+        let rhs = MatRef {
+            data: b.data(),
+            rows: b.dims()[0],
+            cols: b.dims()[1],
+            transposed: self.transpose_b,
+        };
+        median_us(runs, || {
+            raw_sgemm(lhs, rhs, &mut out);
+            black_box(&out);
+        })
+    }
+
+    /// Through the framework's tensor API.
+    fn framework_us(&self, runs: usize) -> f64 {
+        let (a, b) = self.operands();
+        median_us(runs, || {
+            black_box(a.matmul_transposed(self.transpose_a, &b, self.transpose_b));
+        })
+    }
+}
+
+/// `matrixmultiply::sgemm` on one thread, no framework in between.
+fn raw_sgemm(a: MatRef<'_>, b: MatRef<'_>, out: &mut [f32]) {
+    let strides = |m: &MatRef<'_>| {
+        if m.transposed {
+            (1, m.cols as isize)
+        } else {
+            (m.cols as isize, 1)
+        }
+    };
+    let (rows, inner) = if a.transposed {
+        (a.cols, a.rows)
+    } else {
+        (a.rows, a.cols)
+    };
+    let cols = if b.transposed { b.rows } else { b.cols };
+    let ((rsa, csa), (rsb, csb)) = (strides(&a), strides(&b));
+    // SAFETY: the strides describe the operands' own buffers; `out` holds rows x cols.
+    unsafe {
+        matrixmultiply::sgemm(
+            rows,
+            inner,
+            cols,
+            1.0,
+            a.data.as_ptr(),
+            rsa,
+            csa,
+            b.data.as_ptr(),
+            rsb,
+            csb,
+            0.0,
+            out.as_mut_ptr(),
+            cols as isize,
+            1,
+        );
+    }
+}
+
+/// The GEMMs of one training step of an MLP with `sizes` at batch `batch`:
+/// forward `x W^T`, backward `dW = G^T x` and `dX = G W` (not for the first layer).
+fn step_products(sizes: &[usize], batch: usize) -> Vec<Product> {
+    let mut products = Vec::new();
+    for (layer, pair) in sizes.windows(2).enumerate() {
+        let (fan_in, fan_out) = (pair[0], pair[1]);
+        products.push(Product {
+            a: [batch, fan_in],
+            transpose_a: false,
+            b: [fan_out, fan_in],
+            transpose_b: true,
+        });
+        products.push(Product {
+            a: [batch, fan_out],
+            transpose_a: true,
+            b: [batch, fan_in],
+            transpose_b: false,
+        });
+        if layer > 0 {
+            products.push(Product {
+                a: [batch, fan_out],
+                transpose_a: false,
+                b: [fan_out, fan_in],
+                transpose_b: false,
+            });
+        }
+    }
+    products
+}
+
+fn mlp(sizes: &[usize]) -> Sequential {
+    let mut rng = seeded_rng(0);
+    let mut model = Sequential::new();
+    for (i, pair) in sizes.windows(2).enumerate() {
+        model = model.push(Dense::new(pair[0], pair[1], &mut rng));
+        if i + 2 < sizes.len() {
+            model = model.push(ReLU);
+        }
+    }
+    model
+}
+
+/// One training step (forward, softmax cross-entropy, backward, Adam).
+struct StepBench {
+    model: Sequential,
+    opt: Optim<Adam>,
+    x: Tensor,
+    labels: Vec<usize>,
+    tape: Tape,
+}
+
+impl StepBench {
+    fn new(sizes: &[usize], batch: usize) -> StepBench {
+        let model = mlp(sizes);
+        let opt = Optim::new(model.parameters(), Adam::new(1e-3));
+        let x = Tensor::rand_uniform([batch, sizes[0]], 0.0, 1.0, &mut seeded_rng(2));
+        let labels = (0..batch).map(|i| i % sizes[sizes.len() - 1]).collect();
+        StepBench {
+            model,
+            opt,
+            x,
+            labels,
+            tape: Tape::new(),
+        }
+    }
+
+    /// Runs one step; returns the number of ops it recorded.
+    fn step(&mut self) -> usize {
+        self.tape.reset();
+        let logits = self.model.forward(self.tape.constant(self.x.clone()));
+        cross_entropy_loss(logits, &self.labels, Reduction::Mean).backward();
+        self.opt.step();
+        self.opt.zero_grad();
+        self.tape.len()
+    }
+}
+
+fn section(title: &str) {
+    println!("\n### {title}\n");
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runs = |n: usize| if quick { (n / 5).max(3) } else { n };
+    println!(
+        "rayon threads: {}{}",
+        rayon::current_num_threads(),
+        if quick { " (quick)" } else { "" }
+    );
+
+    section("1. matmul: framework vs raw sgemm (one thread), median us");
+    println!("| product | raw | framework | raw / framework |\n|---|---:|---:|---:|");
+    let square = [64, 128, 256, 512, 1024].map(|n| Product {
+        a: [n, n],
+        transpose_a: false,
+        b: [n, n],
+        transpose_b: false,
+    });
+    let mut training = step_products(&[784, 128, 10], 64);
+    training.extend(step_products(&[784, 1024, 1024, 10], 256));
+    for p in square.iter().chain(&training) {
+        let reps =
+            runs((2e8 / (p.a[0] * p.a[1] * p.b[0].max(p.b[1])) as f64).clamp(5.0, 400.0) as usize);
+        let (raw, framework) = (p.raw_us(reps), p.framework_us(reps));
+        println!(
+            "| {} | {raw:.1} | {framework:.1} | {:.2}x |",
+            p.label(),
+            raw / framework
+        );
+    }
+
+    section("2. one training step (forward, cross-entropy, backward, Adam) vs its raw GEMMs");
+    println!(
+        "| model | batch | raw GEMMs (us) | step (us) | step / GEMMs |\n|---|---:|---:|---:|---:|"
+    );
+    for (name, sizes, batch, reps) in [
+        ("784-128-10", vec![784, 128, 10], 64, 400),
+        ("784-1024-1024-10", vec![784, 1024, 1024, 10], 256, 20),
+    ] {
+        let gemm_us: f64 = step_products(&sizes, batch)
+            .iter()
+            .map(|p| p.raw_us(runs(reps)))
+            .sum();
+        let mut bench = StepBench::new(&sizes, batch);
+        let step_us = median_us(runs(reps), || {
+            bench.step();
+        });
+        println!(
+            "| {name} | {batch} | {gemm_us:.0} | {step_us:.0} | {:.2}x |",
+            step_us / gemm_us
+        );
+    }
+
+    section("3. tape overhead: 1,000 element-wise ops on [4] tensors, forward + backward");
+    let w = Param::new(Tensor::from([0.5, -0.25, 1.0, 2.0]));
+    let mut tape = Tape::new();
+    let chain_us = median_us(runs(200), || {
+        tape.reset();
+        let mut x = tape.param(&w);
+        for _ in 0..500 {
+            x = (x * 1.0001) + 0.0001;
+        }
+        x.sum().backward();
+        w.zero_grad();
+    });
+    println!(
+        "{:.0} ns per recorded op ({chain_us:.0} us per chain)",
+        chain_us * 1000.0 / 1001.0
+    );
+
+    section("4. one epoch of the flagship MNIST configuration (8,000 images, batch 64, Adam)");
+    let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))
+        .expect("the shipped MNIST subset");
+    let train =
+        Dataset::classification(mnist.train_images, &mnist.train_labels).expect("non-empty");
+    let model = mlp(&[784, 128, 10]);
+    let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));
+    let mut loader = DataLoader::new(train, 64).expect("batch > 0").shuffle(0);
+    PEAK.store(CURRENT.load(Relaxed), Relaxed);
+    let heap_before = CURRENT.load(Relaxed);
+    let epoch_us = median_us(runs(10), || {
+        let mut tape = Tape::new();
+        for batch in loader.epoch() {
+            tape.reset();
+            let logits = model.forward(tape.constant(batch.features.clone()));
+            cross_entropy_loss(logits, &batch.classes(), Reduction::Mean).backward();
+            opt.step();
+            opt.zero_grad();
+        }
+    });
+    let peak_training_heap = PEAK.load(Relaxed) - heap_before;
+    println!("{:.4} s per epoch", epoch_us / 1e6);
+
+    section("5. heap allocations per training step in steady state (784-128-10, batch 64)");
+    let mut bench = StepBench::new(&[784, 128, 10], 64);
+    for _ in 0..20 {
+        bench.step();
+    }
+    let mut per_step = Vec::new();
+    let mut ops = 0;
+    for _ in 0..3 {
+        let before = ALLOCATIONS.load(Relaxed);
+        for _ in 0..100 {
+            ops = bench.step();
+        }
+        per_step.push((ALLOCATIONS.load(Relaxed) - before) as f64 / 100.0);
+    }
+    println!(
+        "{per_step:?} allocations per step over three 100-step windows; {ops} ops recorded per step"
+    );
+
+    section("6. linear regression (1,000 points, batch 32, SGD), us per step");
+    let x = Tensor::rand_uniform([1000, 1], -1.0, 1.0, &mut seeded_rng(3));
+    let y = x.mul_scalar(3.0).add_scalar(2.0);
+    let data = Dataset::new(x, y).expect("non-empty");
+    let wl = Param::new(Tensor::zeros([1, 1]));
+    let bl = Param::new(Tensor::zeros([1]));
+    let mut sgd = Optim::new([wl.clone(), bl.clone()], Sgd::new(0.1));
+    let mut loader = DataLoader::new(data, 32).expect("batch > 0").shuffle(0);
+    let mut tape = Tape::new();
+    let steps = loader.batches_per_epoch() as f64;
+    let epoch = median_us(runs(200), || {
+        for batch in loader.epoch() {
+            tape.reset();
+            let prediction =
+                tape.constant(batch.features).matmul(tape.param(&wl)) + tape.param(&bl);
+            mse_loss(prediction, &batch.targets, Reduction::Mean).backward();
+            sgd.step();
+            sgd.zero_grad();
+        }
+    });
+    println!("{:.2} us per step", epoch / steps);
+
+    section("7. peak heap while training the flagship MNIST configuration");
+    println!(
+        "{:.1} MB above the loaded data set",
+        peak_training_heap as f64 / 1e6
+    );
+}
