@@ -22,6 +22,7 @@ mod elementwise;
 mod layout;
 pub mod matmul;
 pub mod parallel;
+mod pool;
 mod reduce;
 mod shape;
 mod tensor;

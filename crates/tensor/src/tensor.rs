@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rand::Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 
+use crate::pool;
 use crate::shape::Shape;
 
 /// An n-dimensional array of `f32` in row-major order.
@@ -159,7 +160,15 @@ impl Tensor {
     /// Builds a tensor by letting `fill` write every element of a fresh buffer.
     /// The one place kernels get their output memory from.
     pub(crate) fn build(shape: Shape, fill: impl FnOnce(&mut [f32])) -> Tensor {
-        let mut data: Arc<[f32]> = std::iter::repeat_n(0.0, shape.numel()).collect();
+        let mut data = match pool::take(shape.numel()) {
+            Some(mut recycled) => {
+                Arc::get_mut(&mut recycled)
+                    .expect("pooled buffers are unique")
+                    .fill(0.0);
+                recycled
+            }
+            None => std::iter::repeat_n(0.0, shape.numel()).collect(),
+        };
         fill(Arc::get_mut(&mut data).expect("a fresh buffer is unique"));
         Tensor { shape, data }
     }
@@ -302,6 +311,19 @@ impl Tensor {
                 .iter()
                 .zip(other.data.iter())
                 .all(|(a, b)| (a - b).abs() <= atol + rtol * b.abs())
+    }
+}
+
+/// The placeholder left in a dropped tensor whose buffer went to the pool
+/// (shared, so the swap itself allocates nothing).
+static EMPTY: std::sync::LazyLock<Arc<[f32]>> = std::sync::LazyLock::new(|| Arc::from([]));
+
+impl Drop for Tensor {
+    /// Returns an unshared buffer to the per-thread pool for reuse.
+    fn drop(&mut self) {
+        if Arc::get_mut(&mut self.data).is_some() {
+            pool::give(std::mem::replace(&mut self.data, Arc::clone(&EMPTY)));
+        }
     }
 }
 
