@@ -117,6 +117,51 @@ impl Product {
         })
     }
 
+    /// The `gemm` crate called directly on the same buffers, on one thread.
+    fn raw_gemm_crate_us(&self, runs: usize) -> f64 {
+        let (a, b) = self.operands();
+        let mut out = vec![0.0f32; self.out_len()];
+        let strides = |t: &Tensor, transposed: bool| {
+            let cols = t.dims()[1] as isize;
+            if transposed { (1, cols) } else { (cols, 1) }
+        };
+        let ((rsa, csa), (rsb, csb)) =
+            (strides(&a, self.transpose_a), strides(&b, self.transpose_b));
+        let (m, k) = if self.transpose_a {
+            (self.a[1], self.a[0])
+        } else {
+            (self.a[0], self.a[1])
+        };
+        let n = self.out_len() / m;
+        median_us(runs, || {
+            // SAFETY: the strides describe the operands' own buffers; `out` holds m x n.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    out.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.data().as_ptr(),
+                    csa,
+                    rsa,
+                    b.data().as_ptr(),
+                    csb,
+                    rsb,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            black_box(&out);
+        })
+    }
+
     /// Through the framework's tensor API.
     fn framework_us(&self, runs: usize) -> f64 {
         let (a, b) = self.operands();
@@ -253,8 +298,17 @@ fn main() {
         if quick { " (quick)" } else { "" }
     );
 
-    section("1. matmul: framework vs raw sgemm (one thread), median us");
-    println!("| product | raw | framework | raw / framework |\n|---|---:|---:|---:|");
+    let backend = if cfg!(feature = "gemm") {
+        "gemm crate"
+    } else {
+        "matrixmultiply"
+    };
+    section(&format!(
+        "1. matmul: framework ({backend} backend) vs the raw backend calls on one thread, median us"
+    ));
+    println!(
+        "| product | raw matrixmultiply | raw gemm crate | framework | raw {backend} / framework |\n|---|---:|---:|---:|---:|"
+    );
     let square = [64, 128, 256, 512, 1024].map(|n| Product {
         a: [n, n],
         transpose_a: false,
@@ -266,26 +320,36 @@ fn main() {
     for p in square.iter().chain(&training) {
         let reps =
             runs((2e8 / (p.a[0] * p.a[1] * p.b[0].max(p.b[1])) as f64).clamp(5.0, 400.0) as usize);
-        let (raw, framework) = (p.raw_us(reps), p.framework_us(reps));
+        let (raw, raw_gemm) = (p.raw_us(reps), p.raw_gemm_crate_us(reps));
+        let framework = p.framework_us(reps);
+        let own = if cfg!(feature = "gemm") {
+            raw_gemm
+        } else {
+            raw
+        };
         println!(
-            "| {} | {raw:.1} | {framework:.1} | {:.2}x |",
+            "| {} | {raw:.1} | {raw_gemm:.1} | {framework:.1} | {:.2}x |",
             p.label(),
-            raw / framework
+            own / framework
         );
     }
 
     section("2. one training step (forward, cross-entropy, backward, Adam) vs its raw GEMMs");
     println!(
-        "| model | batch | raw GEMMs (us) | step (us) | step / GEMMs |\n|---|---:|---:|---:|---:|"
+        "| model | batch | raw GEMMs of the backend (us) | step (us) | step / GEMMs |\n|---|---:|---:|---:|---:|"
     );
     for (name, sizes, batch, reps) in [
         ("784-128-10", vec![784, 128, 10], 64, 400),
         ("784-1024-1024-10", vec![784, 1024, 1024, 10], 256, 20),
     ] {
-        let gemm_us: f64 = step_products(&sizes, batch)
-            .iter()
-            .map(|p| p.raw_us(runs(reps)))
-            .sum();
+        let raw = |p: &Product| {
+            if cfg!(feature = "gemm") {
+                p.raw_gemm_crate_us(runs(reps))
+            } else {
+                p.raw_us(runs(reps))
+            }
+        };
+        let gemm_us: f64 = step_products(&sizes, batch).iter().map(raw).sum();
         let mut bench = StepBench::new(&sizes, batch);
         let step_us = median_us(runs(reps), || {
             bench.step();
