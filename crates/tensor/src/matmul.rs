@@ -98,16 +98,20 @@ fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
     }
     let (rsa, csa) = a.strides();
     let (rsb, csb) = b.strides();
-    let threads = rayon::current_num_threads().max(1);
-    let parallel = m * k * n >= GEMM_PARALLEL_MIN_MACS && threads > 1;
+    // The blocks depend on the shape and the machine's core count, never on
+    // the rayon pool's size, so a product's bits are the same with any
+    // number of threads (a backend may round differently per block shape).
+    // With the gemm backend the crate threads large products itself.
+    let blocks = machine_cores();
+    let parallel = m * k * n >= GEMM_PARALLEL_MIN_MACS && blocks > 1 && !cfg!(feature = "gemm");
     // Every thread packs the whole operand it does not split, so split the
     // output along the larger side: rows when m >= n, else columns.
     let split = match parallel {
         true if m >= n && m >= 2 * GEMM_MIN_SPLIT => {
-            Split::Rows(m.div_ceil(threads).max(GEMM_MIN_SPLIT))
+            Split::Rows(m.div_ceil(blocks).max(GEMM_MIN_SPLIT))
         }
         true if n > m && n >= 2 * GEMM_MIN_SPLIT => {
-            Split::Columns(n.div_ceil(threads).max(GEMM_MIN_SPLIT))
+            Split::Columns(n.div_ceil(blocks).max(GEMM_MIN_SPLIT))
         }
         _ => Split::None,
     };
