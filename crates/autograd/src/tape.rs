@@ -119,6 +119,9 @@ pub struct Tape {
     recording: Cell<bool>,
     detect_anomalies: Cell<bool>,
     anomaly: RefCell<Option<Anomaly>>,
+    /// The per-node gradient slots of `backward`, kept between steps so a
+    /// reused tape does not reallocate them.
+    grads: RefCell<Vec<Option<Tensor>>>,
 }
 
 impl Tape {
@@ -289,6 +292,7 @@ impl Tape {
             std::ptr::eq(root.tape, self),
             "backward: the value belongs to another tape"
         );
+        self.restore_param_values();
         let inner = self.inner.borrow();
         let root_value = &inner.nodes[root.id].value;
         assert_eq!(
@@ -301,7 +305,8 @@ impl Tape {
             inner.nodes[root.id].requires_grad || self.is_recording(),
             "backward: this tape does not record gradients (created with Tape::no_grad)"
         );
-        let mut grads: Vec<Option<Tensor>> = vec![None; root.id + 1];
+        let mut grads = std::mem::take(&mut *self.grads.borrow_mut());
+        grads.resize(root.id + 1, None);
         grads[root.id] = Some(Tensor::ones(root_value.shape()));
         for id in (0..=root.id).rev() {
             let Some(grad) = grads[id].take() else {
@@ -339,10 +344,39 @@ impl Tape {
                 }
             }
         }
+        grads.clear();
+        *self.grads.borrow_mut() = grads;
+        drop(inner);
+        self.release_param_values();
+    }
+
+    /// Drops the tape's references to parameter values once `backward` is
+    /// done with them (as PyTorch frees saved tensors), so the optimizer
+    /// updates each parameter in place instead of copying a shared buffer.
+    /// [`Var::value`] on a parameter then reads the parameter itself.
+    fn release_param_values(&self) {
+        for node in &mut self.inner.borrow_mut().nodes {
+            if matches!(node.source, Source::Param(_)) {
+                node.value = Tensor::zeros(Shape::SCALAR);
+            }
+        }
+    }
+
+    /// Gives parameter nodes their values back for a second `backward`.
+    fn restore_param_values(&self) {
+        for node in &mut self.inner.borrow_mut().nodes {
+            if let Source::Param(param) = &node.source {
+                node.value = param.value();
+            }
+        }
     }
 
     pub(crate) fn value(&self, id: usize) -> Tensor {
-        self.inner.borrow().nodes[id].value.clone()
+        let inner = self.inner.borrow();
+        match &inner.nodes[id].source {
+            Source::Param(param) => param.value(),
+            _ => inner.nodes[id].value.clone(),
+        }
     }
 
     pub(crate) fn requires_grad(&self, id: usize) -> bool {

@@ -2,8 +2,9 @@
 //! time; when a tensor whose buffer nobody else shares is dropped, the buffer
 //! goes to a small per-thread pool, and the next kernel that needs a buffer
 //! of that length takes it back. Steady-state steps then allocate (and fault
-//! in fresh pages for) almost nothing. The pool is bounded in bytes and in
-//! buffers per length, and is searched linearly: a step uses few lengths.
+//! in fresh pages for) almost nothing. The pool is bounded in bytes, in
+//! buffers per length and in lengths; the least recently used length goes
+//! first. A step uses few lengths, so lookups are a short linear scan.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -11,36 +12,41 @@ use std::sync::Arc;
 /// The most memory the pool keeps per thread.
 const MAX_POOLED_BYTES: usize = 64 << 20;
 /// The most buffers kept of any one length.
-const MAX_PER_LENGTH: usize = 8;
-/// The most distinct lengths kept; the least recently returned go first.
+const MAX_PER_LENGTH: usize = 32;
+/// The most distinct lengths kept.
 const MAX_LENGTHS: usize = 64;
+
+struct Class {
+    len: usize,
+    buffers: Vec<Arc<[f32]>>,
+    last_used: u64,
+}
 
 #[derive(Default)]
 struct Pool {
-    /// (length, buffers of that length), least recently used first.
-    classes: Vec<(usize, Vec<Arc<[f32]>>)>,
+    classes: Vec<Class>,
     bytes: usize,
+    clock: u64,
 }
 
 impl Pool {
-    /// Moves the class of `len` to the most recently used end, creating it
-    /// if needed; returns its index.
-    fn touch(&mut self, len: usize) -> usize {
-        let class = match self.classes.iter().rposition(|(l, _)| *l == len) {
-            Some(i) => self.classes.remove(i),
-            None => (len, Vec::new()),
-        };
-        self.classes.push(class);
-        self.classes.len() - 1
+    fn class(&mut self, len: usize) -> Option<&mut Class> {
+        self.clock += 1;
+        let clock = self.clock;
+        let class = self.classes.iter_mut().find(|c| c.len == len)?;
+        class.last_used = clock;
+        Some(class)
     }
 
-    /// Drops the least recently used classes until `incoming` more bytes fit.
-    fn make_room(&mut self, incoming: usize) {
-        while (self.bytes + incoming > MAX_POOLED_BYTES || self.classes.len() > MAX_LENGTHS)
-            && self.classes.len() > 1
-        {
-            let (len, buffers) = self.classes.remove(0);
-            self.bytes -= len * size_of::<f32>() * buffers.len();
+    /// Evicts least recently used lengths until the pool is within bounds.
+    fn shrink(&mut self) {
+        while self.bytes > MAX_POOLED_BYTES || self.classes.len() > MAX_LENGTHS {
+            let Some(oldest) = (0..self.classes.len()).min_by_key(|&i| self.classes[i].last_used)
+            else {
+                return;
+            };
+            let class = self.classes.swap_remove(oldest);
+            self.bytes -= class.len * size_of::<f32>() * class.buffers.len();
         }
     }
 }
@@ -53,9 +59,7 @@ thread_local! {
 pub(crate) fn take(len: usize) -> Option<Arc<[f32]>> {
     POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
-        pool.classes.iter().rposition(|(l, _)| *l == len)?;
-        let index = pool.touch(len);
-        let buffer = pool.classes[index].1.pop()?;
+        let buffer = pool.class(len)?.buffers.pop()?;
         pool.bytes -= len * size_of::<f32>();
         Some(buffer)
     })
@@ -63,8 +67,7 @@ pub(crate) fn take(len: usize) -> Option<Arc<[f32]>> {
     .flatten()
 }
 
-/// Keeps `buffer` for reuse if it is unshared, evicting the least recently
-/// used lengths when the pool is full.
+/// Keeps `buffer` for reuse if it is unshared and not too large.
 pub(crate) fn give(mut buffer: Arc<[f32]>) {
     let len = buffer.len();
     let bytes = len * size_of::<f32>();
@@ -73,12 +76,17 @@ pub(crate) fn give(mut buffer: Arc<[f32]>) {
     }
     let _ = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
-        let index = pool.touch(len);
-        if pool.classes[index].1.len() >= MAX_PER_LENGTH {
-            return;
+        let clock = pool.clock;
+        match pool.class(len) {
+            Some(class) if class.buffers.len() >= MAX_PER_LENGTH => return,
+            Some(class) => class.buffers.push(buffer),
+            None => pool.classes.push(Class {
+                len,
+                buffers: vec![buffer],
+                last_used: clock,
+            }),
         }
-        pool.classes[index].1.push(buffer);
         pool.bytes += bytes;
-        pool.make_room(0);
+        pool.shrink();
     });
 }

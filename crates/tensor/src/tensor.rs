@@ -56,11 +56,7 @@ impl Tensor {
 
     /// A tensor with every element equal to `value`.
     pub fn full(shape: impl Into<Shape>, value: f32) -> Tensor {
-        let shape = shape.into();
-        Tensor {
-            shape,
-            data: std::iter::repeat_n(value, shape.numel()).collect(),
-        }
+        Tensor::from_iter(shape, std::iter::repeat_n(value, usize::MAX))
     }
 
     /// A tensor of zeros.
@@ -182,6 +178,16 @@ impl Tensor {
         shape: Shape,
         fill: impl FnOnce(&mut [std::mem::MaybeUninit<f32>]),
     ) -> Tensor {
+        if let Some(mut recycled) = pool::take(shape.numel()) {
+            let slice = Arc::get_mut(&mut recycled).expect("pooled buffers are unique");
+            // SAFETY: an initialized f32 slice viewed as MaybeUninit<f32> (same
+            // layout); `fill` only writes f32 values into it.
+            fill(unsafe { &mut *(slice as *mut [f32] as *mut [std::mem::MaybeUninit<f32>]) });
+            return Tensor {
+                shape,
+                data: recycled,
+            };
+        }
         let mut data = Arc::<[f32]>::new_uninit_slice(shape.numel());
         fill(Arc::get_mut(&mut data).expect("a fresh buffer is unique"));
         // SAFETY: the caller guarantees `fill` initialized every element.
@@ -189,11 +195,27 @@ impl Tensor {
         Tensor { shape, data }
     }
 
+    /// A tensor of `shape` filled, in row-major order, with the first
+    /// `shape.numel()` values of `values`; the buffer may be a recycled one.
+    ///
+    /// # Panics
+    /// If `values` yields fewer values than the shape holds.
+    pub fn from_iter(shape: impl Into<Shape>, values: impl IntoIterator<Item = f32>) -> Tensor {
+        let shape = shape.into();
+        let mut values = values.into_iter();
+        let mut data = pool::take(shape.numel())
+            .unwrap_or_else(|| std::iter::repeat_n(0.0, shape.numel()).collect());
+        for slot in Arc::get_mut(&mut data).expect("a fresh or pooled buffer is unique") {
+            *slot = values
+                .next()
+                .unwrap_or_else(|| panic!("from_iter: too few values for shape {shape:?}"));
+        }
+        Tensor { shape, data }
+    }
+
     /// Builds a tensor from an iterator that yields exactly `shape.numel()` values.
     pub(crate) fn collect(shape: Shape, values: impl Iterator<Item = f32>) -> Tensor {
-        let data: Arc<[f32]> = values.collect();
-        debug_assert_eq!(data.len(), shape.numel());
-        Tensor { shape, data }
+        Tensor::from_iter(shape, values)
     }
 
     /// The shape.

@@ -61,11 +61,9 @@ impl<'t> Var<'t> {
         let lse = logits.logsumexp_axis(1, true);
         let probs = logits.sub(&lse).exp();
         let x = logits.data();
-        let losses = Tensor::from_vec(
-            (0..batch)
-                .map(|i| lse.data()[i] - x[i * classes + targets[i]])
-                .collect(),
+        let losses = Tensor::from_iter(
             [batch],
+            (0..batch).map(|i| lse.data()[i] - x[i * classes + targets[i]]),
         );
         self.tape.record(
             losses,

@@ -24,7 +24,7 @@ impl Over {
     /// output's gradient broadcasts back over them.
     fn kept_shape(self, input: Shape) -> Shape {
         match self {
-            Over::All => Shape::new(&vec![1; input.rank()]),
+            Over::All => Shape::new(&[1; descent_tensor::MAX_RANK][..input.rank()]),
             Over::Axis(axis) => input.with_dim(axis, 1),
         }
     }
