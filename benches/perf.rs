@@ -3,38 +3,18 @@
 //! median of repeated runs after a warm-up.
 //!
 //! Run: `cargo bench --bench perf` (add `-- --quick` for fewer repetitions;
-//! `RAYON_NUM_THREADS=1` for one-thread figures).
+//! `RAYON_NUM_THREADS=1` for one-thread figures). Allocation counts and peak
+//! heap are in `benches/allocations.rs`, whose counting allocator would slow
+//! these timings.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use descent::prelude::*;
 use descent::tensor::matmul::MatRef;
 
-/// Counts allocations and tracks the peak heap, for figures 5 and 7.
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator and only updates counters.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Relaxed);
-        let now = CURRENT.fetch_add(layout.size(), Relaxed) + layout.size();
-        PEAK.fetch_max(now, Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+mod common;
+use common::StepBench;
 
 /// Median time of `f` in microseconds over `runs` runs after `runs / 4 + 1` warm-ups.
 fn median_us(runs: usize, mut f: impl FnMut()) -> f64 {
@@ -238,53 +218,6 @@ fn step_products(sizes: &[usize], batch: usize) -> Vec<Product> {
     products
 }
 
-fn mlp(sizes: &[usize]) -> Sequential {
-    let mut rng = seeded_rng(0);
-    let mut model = Sequential::new();
-    for (i, pair) in sizes.windows(2).enumerate() {
-        model = model.push(Dense::new(pair[0], pair[1], &mut rng));
-        if i + 2 < sizes.len() {
-            model = model.push(ReLU);
-        }
-    }
-    model
-}
-
-/// One training step (forward, softmax cross-entropy, backward, Adam).
-struct StepBench {
-    model: Sequential,
-    opt: Optim<Adam>,
-    x: Tensor,
-    labels: Vec<usize>,
-    tape: Tape,
-}
-
-impl StepBench {
-    fn new(sizes: &[usize], batch: usize) -> StepBench {
-        let model = mlp(sizes);
-        let opt = Optim::new(model.parameters(), Adam::new(1e-3));
-        let x = Tensor::rand_uniform([batch, sizes[0]], 0.0, 1.0, &mut seeded_rng(2));
-        let labels = (0..batch).map(|i| i % sizes[sizes.len() - 1]).collect();
-        StepBench {
-            model,
-            opt,
-            x,
-            labels,
-            tape: Tape::new(),
-        }
-    }
-
-    /// Runs one step; returns the number of ops it recorded.
-    fn step(&mut self) -> usize {
-        self.tape.reset();
-        let logits = self.model.forward(self.tape.constant(self.x.clone()));
-        cross_entropy_loss(logits, &self.labels, Reduction::Mean).backward();
-        self.opt.step();
-        self.opt.zero_grad();
-        self.tape.len()
-    }
-}
-
 fn section(title: &str) {
     println!("\n### {title}\n");
 }
@@ -378,47 +311,13 @@ fn main() {
     );
 
     section("4. one epoch of the flagship MNIST configuration (8,000 images, batch 64, Adam)");
-    let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))
-        .expect("the shipped MNIST subset");
-    let train =
-        Dataset::classification(mnist.train_images, &mnist.train_labels).expect("non-empty");
-    let model = mlp(&[784, 128, 10]);
-    let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));
-    let mut loader = DataLoader::new(train, 64).expect("batch > 0").shuffle(0);
-    PEAK.store(CURRENT.load(Relaxed), Relaxed);
-    let heap_before = CURRENT.load(Relaxed);
+    let (model, mut opt, mut loader) = common::mnist_setup();
     let epoch_us = median_us(runs(10), || {
-        let mut tape = Tape::new();
-        for batch in loader.epoch() {
-            tape.reset();
-            let logits = model.forward(tape.constant(batch.features.clone()));
-            cross_entropy_loss(logits, &batch.classes(), Reduction::Mean).backward();
-            opt.step();
-            opt.zero_grad();
-        }
+        common::mnist_epoch(&model, &mut opt, &mut loader)
     });
-    let peak_training_heap = PEAK.load(Relaxed) - heap_before;
     println!("{:.4} s per epoch", epoch_us / 1e6);
 
-    section("5. heap allocations per training step in steady state (784-128-10, batch 64)");
-    let mut bench = StepBench::new(&[784, 128, 10], 64);
-    for _ in 0..20 {
-        bench.step();
-    }
-    let mut per_step = Vec::new();
-    let mut ops = 0;
-    for _ in 0..3 {
-        let before = ALLOCATIONS.load(Relaxed);
-        for _ in 0..100 {
-            ops = bench.step();
-        }
-        per_step.push((ALLOCATIONS.load(Relaxed) - before) as f64 / 100.0);
-    }
-    println!(
-        "{per_step:?} allocations per step over three 100-step windows; {ops} ops recorded per step"
-    );
-
-    section("6. linear regression (1,000 points, batch 32, SGD), us per step");
+    section("5. linear regression (1,000 points, batch 32, SGD), us per step");
     let x = Tensor::rand_uniform([1000, 1], -1.0, 1.0, &mut seeded_rng(3));
     let y = x.mul_scalar(3.0).add_scalar(2.0);
     let data = Dataset::new(x, y).expect("non-empty");
@@ -439,10 +338,4 @@ fn main() {
         }
     });
     println!("{:.2} us per step", epoch / steps);
-
-    section("7. peak heap while training the flagship MNIST configuration");
-    println!(
-        "{:.1} MB above the loaded data set",
-        peak_training_heap as f64 / 1e6
-    );
 }

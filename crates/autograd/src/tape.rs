@@ -96,6 +96,12 @@ impl fmt::Display for Anomaly {
     }
 }
 
+thread_local! {
+    /// What a parameter node holds after `backward` released its value: one
+    /// shared scalar, so releasing allocates nothing.
+    static RELEASED: Tensor = Tensor::scalar(0.0);
+}
+
 /// A record of the operations of one forward pass.
 ///
 /// Create one per training step (or reuse one with [`Tape::reset`]); values on
@@ -355,9 +361,10 @@ impl Tape {
     /// updates each parameter in place instead of copying a shared buffer.
     /// [`Var::value`] on a parameter then reads the parameter itself.
     fn release_param_values(&self) {
+        let placeholder = RELEASED.with(Tensor::clone);
         for node in &mut self.inner.borrow_mut().nodes {
             if matches!(node.source, Source::Param(_)) {
-                node.value = Tensor::zeros(Shape::SCALAR);
+                node.value = placeholder.clone();
             }
         }
     }

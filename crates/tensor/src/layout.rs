@@ -64,11 +64,13 @@ impl Tensor {
             self.shape()
         );
         let x = self.data();
-        let values = (0..outer).flat_map(|o| {
-            let begin = (o * n + start) * inner;
-            x[begin..begin + len * inner].iter().copied()
-        });
-        Tensor::collect(self.shape().with_dim(axis, len), values)
+        let run = len * inner;
+        Tensor::build(self.shape().with_dim(axis, len), |out| {
+            for (o, dst) in out.chunks_exact_mut(run.max(1)).enumerate() {
+                let begin = (o * n + start) * inner;
+                dst.copy_from_slice(&x[begin..begin + run]);
+            }
+        })
     }
 
     /// Joins tensors along an existing axis; all other dimensions must agree.
@@ -89,13 +91,16 @@ impl Tensor {
         }
         let total = parts.iter().map(|p| p.shape().dim(axis)).sum();
         let (outer, _, inner) = first.split_at_axis(axis);
-        let values = (0..outer).flat_map(|o| {
-            parts.iter().flat_map(move |p| {
-                let run = p.shape().dim(axis) * inner;
-                p.data()[o * run..(o + 1) * run].iter().copied()
-            })
-        });
-        Tensor::collect(first.with_dim(axis, total), values)
+        Tensor::build(first.with_dim(axis, total), |out| {
+            let mut at = 0;
+            for o in 0..outer {
+                for p in parts {
+                    let run = p.shape().dim(axis) * inner;
+                    out[at..at + run].copy_from_slice(&p.data()[o * run..(o + 1) * run]);
+                    at += run;
+                }
+            }
+        })
     }
 
     /// Stacks equally shaped tensors along a new axis.
@@ -135,14 +140,16 @@ impl Tensor {
         let rows = self.shape().dim(0);
         let row_len = self.numel() / rows.max(1);
         let x = self.data();
-        let values = indices.iter().flat_map(|&i| {
-            assert!(
-                i < rows,
-                "index_select: index {i} is out of bounds for {rows} rows"
-            );
-            x[i * row_len..(i + 1) * row_len].iter().copied()
-        });
-        Tensor::collect(self.shape().with_dim(0, indices.len()), values)
+        if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
+            panic!("index_select: index {bad} is out of bounds for {rows} rows");
+        }
+        // Whole rows are copied with copy_from_slice: an element-by-element
+        // iterator here cost ~50 us per MNIST batch.
+        Tensor::build(self.shape().with_dim(0, indices.len()), |out| {
+            for (dst, &i) in out.chunks_exact_mut(row_len.max(1)).zip(indices) {
+                dst.copy_from_slice(&x[i * row_len..(i + 1) * row_len]);
+            }
+        })
     }
 
     /// A zero tensor of shape `[rows, ...]` with each row of `self` added at

@@ -13,6 +13,9 @@ use std::sync::Arc;
 const MAX_POOLED_BYTES: usize = 64 << 20;
 /// The most buffers kept of any one length.
 const MAX_PER_LENGTH: usize = 32;
+/// Shorter buffers are left to the allocator, whose thread cache serves
+/// them faster than the pool's lookup.
+const MIN_POOLED_LEN: usize = 16;
 /// The most distinct lengths kept.
 const MAX_LENGTHS: usize = 64;
 
@@ -71,7 +74,7 @@ pub(crate) fn take(len: usize) -> Option<Arc<[f32]>> {
 pub(crate) fn give(mut buffer: Arc<[f32]>) {
     let len = buffer.len();
     let bytes = len * size_of::<f32>();
-    if len == 0 || bytes > MAX_POOLED_BYTES / 4 || Arc::get_mut(&mut buffer).is_none() {
+    if len < MIN_POOLED_LEN || bytes > MAX_POOLED_BYTES / 4 || Arc::get_mut(&mut buffer).is_none() {
         return;
     }
     let _ = POOL.try_with(|pool| {

@@ -1,6 +1,7 @@
 //! The `Tensor` type: a shape plus a shared, copy-on-write buffer of `f32`.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -18,7 +19,8 @@ use crate::shape::Shape;
 #[derive(Clone)]
 pub struct Tensor {
     shape: Shape,
-    data: Arc<[f32]>,
+    /// Dropped by hand in `Drop`, which recycles unshared buffers.
+    data: ManuallyDrop<Arc<[f32]>>,
 }
 
 impl Tensor {
@@ -35,18 +37,12 @@ impl Tensor {
             data.len(),
             shape.numel()
         );
-        Tensor {
-            shape,
-            data: data.into(),
-        }
+        Tensor::from_parts(shape, data.into())
     }
 
     /// A 1-D tensor holding a copy of `values`.
     pub fn from_slice(values: &[f32]) -> Tensor {
-        Tensor {
-            shape: Shape::new(&[values.len()]),
-            data: values.into(),
-        }
+        Tensor::from_parts(Shape::new(&[values.len()]), values.into())
     }
 
     /// A rank-0 tensor holding one value.
@@ -147,9 +143,16 @@ impl Tensor {
     }
 
     fn sample<R: Rng + ?Sized>(shape: Shape, dist: &impl Distribution<f32>, rng: &mut R) -> Tensor {
+        Tensor::from_parts(
+            shape,
+            (0..shape.numel()).map(|_| dist.sample(rng)).collect(),
+        )
+    }
+
+    fn from_parts(shape: Shape, data: Arc<[f32]>) -> Tensor {
         Tensor {
             shape,
-            data: (0..shape.numel()).map(|_| dist.sample(rng)).collect(),
+            data: ManuallyDrop::new(data),
         }
     }
 
@@ -166,7 +169,7 @@ impl Tensor {
             None => std::iter::repeat_n(0.0, shape.numel()).collect(),
         };
         fill(Arc::get_mut(&mut data).expect("a fresh buffer is unique"));
-        Tensor { shape, data }
+        Tensor::from_parts(shape, data)
     }
 
     /// Builds a tensor whose elements `fill` writes through uninitialized
@@ -183,16 +186,13 @@ impl Tensor {
             // SAFETY: an initialized f32 slice viewed as MaybeUninit<f32> (same
             // layout); `fill` only writes f32 values into it.
             fill(unsafe { &mut *(slice as *mut [f32] as *mut [std::mem::MaybeUninit<f32>]) });
-            return Tensor {
-                shape,
-                data: recycled,
-            };
+            return Tensor::from_parts(shape, recycled);
         }
         let mut data = Arc::<[f32]>::new_uninit_slice(shape.numel());
         fill(Arc::get_mut(&mut data).expect("a fresh buffer is unique"));
         // SAFETY: the caller guarantees `fill` initialized every element.
         let data = unsafe { data.assume_init() };
-        Tensor { shape, data }
+        Tensor::from_parts(shape, data)
     }
 
     /// A tensor of `shape` filled, in row-major order, with the first
@@ -210,7 +210,7 @@ impl Tensor {
                 .next()
                 .unwrap_or_else(|| panic!("from_iter: too few values for shape {shape:?}"));
         }
-        Tensor { shape, data }
+        Tensor::from_parts(shape, data)
     }
 
     /// Builds a tensor from an iterator that yields exactly `shape.numel()` values.
@@ -246,7 +246,9 @@ impl Tensor {
     /// Mutable access to the elements; copies the buffer first if it is shared.
     pub fn data_mut(&mut self) -> &mut [f32] {
         if Arc::get_mut(&mut self.data).is_none() {
-            self.data = self.data.iter().copied().collect();
+            let copy: Arc<[f32]> = self.data.iter().copied().collect();
+            // The old buffer is shared: dropping this reference just counts down.
+            drop(std::mem::replace(&mut *self.data, copy));
         }
         Arc::get_mut(&mut self.data).expect("buffer was just made unique")
     }
@@ -310,7 +312,7 @@ impl Tensor {
         );
         Tensor {
             shape,
-            data: Arc::clone(&self.data),
+            data: ManuallyDrop::new(Arc::clone(&self.data)),
         }
     }
 
@@ -336,16 +338,12 @@ impl Tensor {
     }
 }
 
-/// The placeholder left in a dropped tensor whose buffer went to the pool
-/// (shared, so the swap itself allocates nothing).
-static EMPTY: std::sync::LazyLock<Arc<[f32]>> = std::sync::LazyLock::new(|| Arc::from([]));
-
 impl Drop for Tensor {
     /// Returns an unshared buffer to the per-thread pool for reuse.
     fn drop(&mut self) {
-        if Arc::get_mut(&mut self.data).is_some() {
-            pool::give(std::mem::replace(&mut self.data, Arc::clone(&EMPTY)));
-        }
+        // SAFETY: `data` is not used again after this.
+        let data = unsafe { ManuallyDrop::take(&mut self.data) };
+        pool::give(data);
     }
 }
 

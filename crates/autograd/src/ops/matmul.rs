@@ -43,31 +43,30 @@ impl<'t> Var<'t> {
             return out.reshape([batches, rows, cols]);
         }
         let value = a.matmul_transposed(transpose_a, &b, transpose_b);
-        self.tape.record(
-            value,
-            &[self, other],
-            MatMul {
-                transpose_a,
-                transpose_b,
-            },
-        )
+        let inputs = [self, other];
+        // One zero-sized rule per transpose combination: boxing it allocates nothing.
+        match (transpose_a, transpose_b) {
+            (false, false) => self.tape.record(value, &inputs, MatMul::<false, false>),
+            (false, true) => self.tape.record(value, &inputs, MatMul::<false, true>),
+            (true, false) => self.tape.record(value, &inputs, MatMul::<true, false>),
+            (true, true) => self.tape.record(value, &inputs, MatMul::<true, true>),
+        }
     }
 }
 
-/// `C = op(A) op(B)`, where `op` transposes when its flag is set.
-struct MatMul {
-    transpose_a: bool,
-    transpose_b: bool,
-}
+/// `C = op(A) op(B)`, where `op` transposes the operands whose flag is set.
+struct MatMul<const TRANSPOSE_A: bool, const TRANSPOSE_B: bool>;
 
-impl Function for MatMul {
+impl<const TRANSPOSE_A: bool, const TRANSPOSE_B: bool> Function
+    for MatMul<TRANSPOSE_A, TRANSPOSE_B>
+{
     fn name(&self) -> &'static str {
         "matmul"
     }
 
     fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
         let (a, b) = (values.input(0), values.input(1));
-        let (ta, tb) = (self.transpose_a, self.transpose_b);
+        let (ta, tb) = (TRANSPOSE_A, TRANSPOSE_B);
         if grads.wanted(0) {
             // dA = G op(B)^T, transposed back when A was read transposed.
             let da = if ta {

@@ -96,7 +96,7 @@ impl<'t> Var<'t> {
     }
     /// `max(x, 0)`; the derivative at 0 is 0, as in PyTorch.
     pub fn relu(self) -> Var<'t> {
-        self.unary(LeakyRelu(0.0))
+        self.unary(Relu)
     }
     /// `x` for positive `x`, else `slope * x`.
     pub fn leaky_relu(self, slope: f32) -> Var<'t> {
@@ -264,6 +264,19 @@ impl UnaryOp for Sigmoid {
     }
     fn derivative(&self, _: f32, y: f32) -> f32 {
         y * (1.0 - y)
+    }
+}
+
+struct Relu;
+impl UnaryOp for Relu {
+    fn name(&self) -> &'static str {
+        "relu"
+    }
+    fn value(&self, x: f32) -> f32 {
+        if x > 0.0 { x } else { 0.0 }
+    }
+    fn derivative(&self, x: f32, _: f32) -> f32 {
+        if x > 0.0 { 1.0 } else { 0.0 }
     }
 }
 
