@@ -56,7 +56,7 @@ impl Tensor {
     /// If the axis is out of range or the slice runs past the end.
     pub fn narrow(&self, axis: isize, start: usize, len: usize) -> Tensor {
         let axis = self.shape().axis("narrow", axis);
-        let (outer, n, inner) = self.shape().split_at_axis(axis);
+        let (_, n, inner) = self.shape().split_at_axis(axis);
         assert!(
             start + len <= n,
             "narrow: range {start}..{} is out of bounds for axis {axis} of shape {:?}",
