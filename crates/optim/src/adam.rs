@@ -137,6 +137,18 @@ impl UpdateRule for Adam {
     }
 }
 
+/// Zero for subnormal values. Weights that never get a gradient (MNIST's
+/// blank border pixels) see their moments decay geometrically into the
+/// subnormal range, where every operation takes a slow path: epochs of the
+/// flagship MLP slowed from 0.035 to 0.055 s. Flushing cannot change the
+/// update: `sqrt(v) < 1.1e-19` vanishes next to `eps`, and `m` contributes
+/// about 1e-34 to a weight. PyTorch's CPU Adam does not flush, so only the
+/// moment buffers, never the parameters, can differ from it.
+#[inline]
+fn flush_subnormal(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
+}
+
 /// The per-step scalars of an Adam update.
 struct AdamConstants {
     step_size: f32,
@@ -166,12 +178,12 @@ fn adam_pass<const AMSGRAD: bool, const L2: bool, const SMALL_WEIGHT: bool>(
         } else {
             grad[i]
         };
-        m[i] = if SMALL_WEIGHT {
+        m[i] = flush_subnormal(if SMALL_WEIGHT {
             m[i] + c.w1 * (g - m[i])
         } else {
             g - (g - m[i]) * (1.0 - c.w1)
-        };
-        v[i] = v[i] * c.b2 + c.w2 * g * g;
+        });
+        v[i] = flush_subnormal(v[i] * c.b2 + c.w2 * g * g);
         let second = if AMSGRAD {
             v_max[i] = v_max[i].max(v[i]);
             v_max[i]

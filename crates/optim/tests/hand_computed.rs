@@ -440,3 +440,62 @@ fn defaults_are_pytorchs() {
         (1e-3, 1.0, 0.9, 1e-6)
     );
 }
+
+#[test]
+fn flushing_subnormal_adam_moments_leaves_parameters_bit_identical() {
+    // PyTorch's single-tensor Adam in f32, without flushing.
+    fn reference(
+        theta: &mut [f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        g: &[f32],
+        t: i32,
+        (b1, b2): (f64, f64),
+    ) {
+        let step_size = (1e-3 / (1.0 - b1.powi(t))) as f32;
+        let bc2_sqrt = (1.0 - b2.powi(t)).sqrt() as f32;
+        for i in 0..theta.len() {
+            let w1 = (1.0 - b1) as f32;
+            m[i] = if w1 < 0.5 {
+                m[i] + w1 * (g[i] - m[i])
+            } else {
+                g[i] - (g[i] - m[i]) * (1.0 - w1)
+            };
+            v[i] = v[i] * b2 as f32 + (1.0 - b2) as f32 * g[i] * g[i];
+            theta[i] += -step_size * m[i] / (v[i].sqrt() / bc2_sqrt + 1e-8);
+        }
+    }
+    let betas = (0.5, 0.6);
+    let start = [0.3f32, -1.7, 2.5, 1e-3];
+    let p = Param::new(Tensor::from(start));
+    let mut opt = Optim::new(
+        [p.clone()],
+        Adam {
+            betas,
+            ..Adam::default()
+        },
+    );
+    let (mut theta, mut m, mut v) = (start, [0.0f32; 4], [0.0f32; 4]);
+    for t in 1..=400 {
+        // Gradients stop after 5 steps for three weights: their moments decay
+        // through the subnormal range; the fourth keeps a steady gradient.
+        let g = if t <= 5 {
+            [0.2, -0.1, 0.05, 0.3]
+        } else {
+            [0.0, 0.0, 0.0, 0.3]
+        };
+        p.accumulate_grad(Tensor::from(g));
+        opt.step();
+        opt.zero_grad();
+        reference(&mut theta, &mut m, &mut v, &g, t, betas);
+    }
+    assert!(
+        m.iter().chain(&v).any(|x| x.is_subnormal() || *x == 0.0),
+        "the reference moments reached the subnormal range"
+    );
+    assert!(
+        p.value().bit_eq(&Tensor::from(theta)),
+        "{:?} vs {theta:?}",
+        p.value()
+    );
+}
