@@ -118,16 +118,11 @@ impl Tensor {
                 part.shape()
             );
         }
-        let rank = first.rank() as isize + 1;
-        let axis = if axis < 0 { axis + rank } else { axis };
-        assert!(
-            (0..rank).contains(&axis),
-            "stack: axis {axis} is out of range for rank {rank}"
-        );
-        let expanded = first.with_inserted_dim(axis as usize, 1);
+        let axis = first.new_axis("stack", axis);
+        let expanded = first.with_inserted_dim(axis, 1);
         let views: Vec<Tensor> = parts.iter().map(|p| p.reshape(expanded)).collect();
         let refs: Vec<&Tensor> = views.iter().collect();
-        Tensor::concat(&refs, axis)
+        Tensor::concat(&refs, axis as isize)
     }
 
     /// Gathers the rows (slices along axis 0) at `indices`, in order: how a

@@ -89,6 +89,21 @@ impl Shape {
         resolved as usize
     }
 
+    /// Resolves the position of a new axis for `op` (stacking): `0..=rank`,
+    /// negative counting from the end (`-1` appends).
+    ///
+    /// # Panics
+    /// If the position is out of range, naming `op`.
+    pub fn new_axis(&self, op: &str, axis: isize) -> usize {
+        let rank = self.rank() as isize + 1;
+        let resolved = if axis < 0 { axis + rank } else { axis };
+        assert!(
+            (0..rank).contains(&resolved),
+            "{op}: axis {axis} is out of range for a new axis of shape {self:?}"
+        );
+        resolved as usize
+    }
+
     /// This shape with `axis` replaced by `size`.
     pub fn with_dim(&self, axis: usize, size: usize) -> Shape {
         let mut out = *self;

@@ -63,13 +63,8 @@ impl<'t> Var<'t> {
     pub fn stack(parts: &[Var<'t>], axis: isize) -> Var<'t> {
         assert!(!parts.is_empty(), "stack: no values given");
         let shape = parts[0].shape();
-        let rank = shape.rank() as isize + 1;
-        let axis = if axis < 0 { axis + rank } else { axis };
-        assert!(
-            (0..rank).contains(&axis),
-            "stack: axis {axis} is out of range for rank {rank}"
-        );
-        let expanded = shape.with_inserted_dim(axis as usize, 1);
+        let axis = shape.new_axis("stack", axis);
+        let expanded = shape.with_inserted_dim(axis, 1);
         let views: Vec<Var<'t>> = parts
             .iter()
             .map(|p| {
@@ -82,7 +77,7 @@ impl<'t> Var<'t> {
                 p.reshape(expanded)
             })
             .collect();
-        Var::concat(&views, axis)
+        Var::concat(&views, axis as isize)
     }
 
     /// The rows (slices along axis 0) at `indices`; repeated indices are
