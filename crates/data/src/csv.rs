@@ -5,7 +5,7 @@ use std::path::Path;
 
 use descent_tensor::Tensor;
 
-use crate::error::DataError;
+use crate::error::{DataError, read_file};
 
 /// A numeric table: column names and a `[rows, columns]` tensor of values.
 #[derive(Clone, Debug)]
@@ -24,10 +24,7 @@ impl Table {
     /// the line and column of the first empty, non-numeric or missing cell.
     pub fn read_csv(path: impl AsRef<Path>) -> Result<Table, DataError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_file(path)?;
         Table::parse_csv_bytes(&bytes, &path.display().to_string())
     }
 

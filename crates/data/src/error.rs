@@ -1,6 +1,14 @@
 //! The one error type of the data crate: what went wrong, and where.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Reads a whole file, naming it in the error.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
 
 /// A data file that could not be read, or whose contents are not what the
 /// reader expects. Every variant says where the problem is.

@@ -11,7 +11,7 @@ use std::path::Path;
 use descent_tensor::Tensor;
 use flate2::read::GzDecoder;
 
-use crate::error::DataError;
+use crate::error::{DataError, read_file};
 
 /// The IDX type code of unsigned bytes, the only one MNIST uses.
 const UNSIGNED_BYTE: u8 = 0x08;
@@ -33,10 +33,7 @@ pub struct IdxArray {
 /// wrong if it is truncated, corrupt, or not an IDX file of unsigned bytes.
 pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray, DataError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_file(path)?;
     parse_idx(&bytes, &path.display().to_string())
 }
 
