@@ -34,7 +34,7 @@ impl Tensor {
             }
             x[offset]
         });
-        Tensor::collect(out_shape, values)
+        Tensor::from_iter(out_shape, values)
     }
 
     /// The transpose of a matrix (the last two axes swapped).

@@ -29,7 +29,6 @@ mod tensor;
 
 pub use elementwise::sigmoid;
 pub use rand;
-pub use reduce::sum_lanes;
 pub use shape::{MAX_RANK, Shape};
 pub use tensor::Tensor;
 

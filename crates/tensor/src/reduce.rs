@@ -93,7 +93,7 @@ impl Tensor {
             }
             best as f32
         });
-        Tensor::collect(reduced_shape(self.shape(), axis, keepdim), values)
+        Tensor::from_iter(reduced_shape(self.shape(), axis, keepdim), values)
     }
 
     /// `ln(sum(exp(x)))` along `axis`, shifted by the maximum so it never overflows.
@@ -223,7 +223,7 @@ impl Tensor {
 
 /// The sum of a slice with eight independent accumulators: vectorizes, and the
 /// order of additions is fixed by the slice alone.
-pub fn sum_lanes(xs: &[f32]) -> f32 {
+pub(crate) fn sum_lanes(xs: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let chunks = xs.chunks_exact(8);
     let tail: f32 = chunks.remainder().iter().sum();

@@ -213,10 +213,6 @@ impl Tensor {
         Tensor::from_parts(shape, data)
     }
 
-    /// Builds a tensor from an iterator that yields exactly `shape.numel()` values.
-    pub(crate) fn collect(shape: Shape, values: impl Iterator<Item = f32>) -> Tensor {
-        Tensor::from_iter(shape, values)
-    }
 
     /// The shape.
     pub fn shape(&self) -> Shape {
