@@ -86,11 +86,7 @@ impl Param {
         let mut slot = self.0.grad.borrow_mut();
         match slot.as_mut() {
             None => *slot = Some(grad),
-            Some(existing) => {
-                for (e, g) in existing.data_mut().iter_mut().zip(grad.data()) {
-                    *e += g;
-                }
-            }
+            Some(existing) => existing.add_assign(&grad),
         }
     }
 

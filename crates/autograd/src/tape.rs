@@ -452,11 +452,7 @@ impl InputGrads<'_> {
         };
         match &mut self.grads[id] {
             slot @ None => *slot = Some(grad),
-            Some(existing) => {
-                for (e, g) in existing.data_mut().iter_mut().zip(grad.data()) {
-                    *e += g;
-                }
-            }
+            Some(existing) => existing.add_assign(&grad),
         }
     }
 }

@@ -193,6 +193,24 @@ impl Tensor {
         self.broadcast_map("minimum", other, nan_min)
     }
 
+    /// Adds `other` into this tensor in place (copying the buffer first only
+    /// if it is shared): how gradients accumulate.
+    ///
+    /// # Panics
+    /// If the shapes differ; the message names both.
+    pub fn add_assign(&mut self, other: &Tensor) {
+        assert_eq!(
+            self.shape(),
+            other.shape(),
+            "add_assign: shapes {:?} and {:?} differ",
+            self.shape(),
+            other.shape()
+        );
+        for (a, &b) in self.data_mut().iter_mut().zip(other.data()) {
+            *a += b;
+        }
+    }
+
     /// Adds a scalar to every element.
     pub fn add_scalar(&self, s: f32) -> Tensor {
         self.map(|x| x + s)

@@ -213,7 +213,6 @@ impl Tensor {
         Tensor::from_parts(shape, data)
     }
 
-
     /// The shape.
     pub fn shape(&self) -> Shape {
         self.shape
