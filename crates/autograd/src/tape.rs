@@ -336,16 +336,7 @@ impl Tape {
                     };
                     function.backward(&values, &grad, &mut input_grads);
                     if self.detect_anomalies.get() {
-                        let non_finite = inputs
-                            .iter()
-                            .any(|&i| grads[i as usize].as_ref().is_some_and(|g| !g.is_finite()));
-                        if non_finite {
-                            let shapes = inputs
-                                .iter()
-                                .map(|&i| inner.nodes[i as usize].value.shape())
-                                .collect();
-                            self.note_anomaly(function.name(), id, shapes, Pass::Backward);
-                        }
+                        self.check_gradients(&inner, function.name(), id, inputs, &grads);
                     }
                 }
             }
@@ -354,6 +345,28 @@ impl Tape {
         *self.grads.borrow_mut() = grads;
         drop(inner);
         self.release_param_values();
+    }
+
+    /// Records an anomaly if the gradients op `id` gave its inputs hold NaN
+    /// or infinity.
+    fn check_gradients(
+        &self,
+        inner: &Nodes,
+        op: &'static str,
+        id: usize,
+        inputs: &[u32],
+        grads: &[Option<Tensor>],
+    ) {
+        let non_finite = inputs
+            .iter()
+            .any(|&i| grads[i as usize].as_ref().is_some_and(|g| !g.is_finite()));
+        if non_finite {
+            let shapes = inputs
+                .iter()
+                .map(|&i| inner.nodes[i as usize].value.shape())
+                .collect();
+            self.note_anomaly(op, id, shapes, Pass::Backward);
+        }
     }
 
     /// Drops the tape's references to parameter values once `backward` is
