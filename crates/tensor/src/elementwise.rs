@@ -350,7 +350,8 @@ fn indicator(condition: bool) -> f32 {
     if condition { 1.0 } else { 0.0 }
 }
 
-fn nan_max(a: f32, b: f32) -> f32 {
+/// The larger of two values, NaN if either is NaN (as PyTorch's maximum).
+pub(crate) fn nan_max(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() {
         f32::NAN
     } else {
@@ -358,7 +359,8 @@ fn nan_max(a: f32, b: f32) -> f32 {
     }
 }
 
-fn nan_min(a: f32, b: f32) -> f32 {
+/// The smaller of two values, NaN if either is NaN (as PyTorch's minimum).
+pub(crate) fn nan_min(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() {
         f32::NAN
     } else {

@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use crate::elementwise::{nan_max, nan_min};
 use crate::parallel::{CHUNK_WORK, PARALLEL_MIN_WORK, fill_chunks_weighted};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -254,22 +255,6 @@ fn reduced_shape(shape: Shape, axis: usize, keepdim: bool) -> Shape {
         shape.with_dim(axis, 1)
     } else {
         shape.without_dim(axis)
-    }
-}
-
-fn nan_max(a: f32, b: f32) -> f32 {
-    if a.is_nan() || b.is_nan() {
-        f32::NAN
-    } else {
-        a.max(b)
-    }
-}
-
-fn nan_min(a: f32, b: f32) -> f32 {
-    if a.is_nan() || b.is_nan() {
-        f32::NAN
-    } else {
-        a.min(b)
     }
 }
 
