@@ -61,36 +61,22 @@ impl Product {
         )
     }
 
-    fn out_len(&self) -> usize {
-        let m = if self.transpose_a {
-            self.a[1]
-        } else {
-            self.a[0]
+    /// The stored operands as the backends read them.
+    fn operand_refs<'a>(&self, a: &'a Tensor, b: &'a Tensor) -> (MatRef<'a>, MatRef<'a>) {
+        let matrix = |t: &'a Tensor, transposed| MatRef {
+            data: t.data(),
+            rows: t.dims()[0],
+            cols: t.dims()[1],
+            transposed,
         };
-        let n = if self.transpose_b {
-            self.b[0]
-        } else {
-            self.b[1]
-        };
-        m * n
+        (matrix(a, self.transpose_a), matrix(b, self.transpose_b))
     }
 
     /// The backend called directly on the same buffers, on one thread.
     fn raw_us(&self, runs: usize) -> f64 {
         let (a, b) = self.operands();
-        let mut out = vec![0.0f32; self.out_len()];
-        let lhs = MatRef {
-            data: a.data(),
-            rows: a.dims()[0],
-            cols: a.dims()[1],
-            transposed: self.transpose_a,
-        };
-        let rhs = MatRef {
-            data: b.data(),
-            rows: b.dims()[0],
-            cols: b.dims()[1],
-            transposed: self.transpose_b,
-        };
+        let (lhs, rhs) = self.operand_refs(&a, &b);
+        let mut out = vec![0.0f32; lhs.op_rows() * rhs.op_cols()];
         median_us(runs, || {
             raw_sgemm(lhs, rhs, &mut out);
             black_box(&out);
@@ -100,19 +86,10 @@ impl Product {
     /// The `gemm` crate called directly on the same buffers, on one thread.
     fn raw_gemm_crate_us(&self, runs: usize) -> f64 {
         let (a, b) = self.operands();
-        let mut out = vec![0.0f32; self.out_len()];
-        let strides = |t: &Tensor, transposed: bool| {
-            let cols = t.dims()[1] as isize;
-            if transposed { (1, cols) } else { (cols, 1) }
-        };
-        let ((rsa, csa), (rsb, csb)) =
-            (strides(&a, self.transpose_a), strides(&b, self.transpose_b));
-        let (m, k) = if self.transpose_a {
-            (self.a[1], self.a[0])
-        } else {
-            (self.a[0], self.a[1])
-        };
-        let n = self.out_len() / m;
+        let (lhs, rhs) = self.operand_refs(&a, &b);
+        let (m, k, n) = (lhs.op_rows(), lhs.op_cols(), rhs.op_cols());
+        let ((rsa, csa), (rsb, csb)) = (lhs.strides(), rhs.strides());
+        let mut out = vec![0.0f32; m * n];
         median_us(runs, || {
             // SAFETY: the strides describe the operands' own buffers; `out` holds m x n.
             unsafe {
@@ -124,10 +101,10 @@ impl Product {
                     1,
                     n as isize,
                     false,
-                    a.data().as_ptr(),
+                    lhs.data.as_ptr(),
                     csa,
                     rsa,
-                    b.data().as_ptr(),
+                    rhs.data.as_ptr(),
                     csb,
                     rsb,
                     0.0,
@@ -153,20 +130,8 @@ impl Product {
 
 /// `matrixmultiply::sgemm` on one thread, no framework in between.
 fn raw_sgemm(a: MatRef<'_>, b: MatRef<'_>, out: &mut [f32]) {
-    let strides = |m: &MatRef<'_>| {
-        if m.transposed {
-            (1, m.cols as isize)
-        } else {
-            (m.cols as isize, 1)
-        }
-    };
-    let (rows, inner) = if a.transposed {
-        (a.cols, a.rows)
-    } else {
-        (a.rows, a.cols)
-    };
-    let cols = if b.transposed { b.rows } else { b.cols };
-    let ((rsa, csa), (rsb, csb)) = (strides(&a), strides(&b));
+    let (rows, inner, cols) = (a.op_rows(), a.op_cols(), b.op_cols());
+    let ((rsa, csa), (rsb, csb)) = (a.strides(), b.strides());
     // SAFETY: the strides describe the operands' own buffers; `out` holds rows x cols.
     unsafe {
         matrixmultiply::sgemm(

@@ -35,7 +35,7 @@ pub struct MatRef<'a> {
 
 impl MatRef<'_> {
     /// Rows of the operand as read.
-    fn op_rows(&self) -> usize {
+    pub fn op_rows(&self) -> usize {
         if self.transposed {
             self.cols
         } else {
@@ -44,7 +44,7 @@ impl MatRef<'_> {
     }
 
     /// Columns of the operand as read.
-    fn op_cols(&self) -> usize {
+    pub fn op_cols(&self) -> usize {
         if self.transposed {
             self.rows
         } else {
@@ -53,7 +53,7 @@ impl MatRef<'_> {
     }
 
     /// (row stride, column stride) of the operand as read.
-    fn strides(&self) -> (isize, isize) {
+    pub fn strides(&self) -> (isize, isize) {
         if self.transposed {
             (1, self.cols as isize)
         } else {
@@ -284,13 +284,12 @@ impl Tensor {
             (3, 3) if sa.dim(0) == sb.dim(0) => sa.dim(0),
             _ => mismatch(),
         };
-        let matrix = |t: &Tensor, transposed: bool| {
+        let last_two = |t: &Tensor| {
             let d = t.dims();
-            let (rows, cols) = (d[d.len() - 2], d[d.len() - 1]);
-            (rows, cols, transposed)
+            (d[d.len() - 2], d[d.len() - 1])
         };
-        let (ar, ac, _) = matrix(self, transpose_self);
-        let (br, bc, _) = matrix(other, transpose_other);
+        let (ar, ac) = last_two(self);
+        let (br, bc) = last_two(other);
         let (m, k) = if transpose_self { (ac, ar) } else { (ar, ac) };
         let (k2, n) = if transpose_other { (bc, br) } else { (br, bc) };
         if k != k2 {

@@ -52,7 +52,7 @@ impl Tensor {
 
     /// A tensor with every element equal to `value`.
     pub fn full(shape: impl Into<Shape>, value: f32) -> Tensor {
-        Tensor::from_iter(shape, std::iter::repeat_n(value, usize::MAX))
+        Tensor::from_iter(shape, std::iter::repeat(value))
     }
 
     /// A tensor of zeros.
