@@ -2,7 +2,7 @@
 //! PyTorch's single-tensor implementation (moment updates with `lerp` and
 //! `addcmul`, bias corrections computed in f64).
 
-use crate::rule::{ParamState, UpdateRule, check, check_betas, check_lr_and_decay, decayed, lerp};
+use crate::rule::{ParamState, UpdateRule, check, check_adam_options, decayed, lerp};
 
 /// Applies weight decay the way an Adam-family rule is configured: decoupled
 /// (AdamW: `p *= 1 - lr wd`) or as L2 added to the gradient.
@@ -83,9 +83,7 @@ impl UpdateRule for Adam {
         }
     }
     fn validate(&self) -> Result<(), String> {
-        check_lr_and_decay(self.lr, self.weight_decay)?;
-        check_betas(self.betas)?;
-        check("eps", self.eps, self.eps >= 0.0, ">= 0")
+        check_adam_options(self.lr, self.weight_decay, self.betas, self.eps)
     }
     fn update(&self, param: &mut [f32], grad: &[f32], state: &mut ParamState) {
         let t = state.step as i32;
@@ -231,9 +229,7 @@ impl UpdateRule for Adamax {
         &["exp_avg", "exp_inf"]
     }
     fn validate(&self) -> Result<(), String> {
-        check_lr_and_decay(self.lr, self.weight_decay)?;
-        check_betas(self.betas)?;
-        check("eps", self.eps, self.eps >= 0.0, ">= 0")
+        check_adam_options(self.lr, self.weight_decay, self.betas, self.eps)
     }
     fn update(&self, param: &mut [f32], grad: &[f32], state: &mut ParamState) {
         let (b1, b2) = self.betas;
@@ -302,15 +298,13 @@ impl UpdateRule for NAdam {
         &[("mu_product", 1.0)]
     }
     fn validate(&self) -> Result<(), String> {
-        check_lr_and_decay(self.lr, self.weight_decay)?;
-        check_betas(self.betas)?;
+        check_adam_options(self.lr, self.weight_decay, self.betas, self.eps)?;
         check(
             "momentum_decay",
             self.momentum_decay,
             self.momentum_decay >= 0.0,
             ">= 0",
-        )?;
-        check("eps", self.eps, self.eps >= 0.0, ">= 0")
+        )
     }
     fn update(&self, param: &mut [f32], grad: &[f32], state: &mut ParamState) {
         let t = state.step as f64;
@@ -380,9 +374,7 @@ impl UpdateRule for RAdam {
         &["exp_avg", "exp_avg_sq"]
     }
     fn validate(&self) -> Result<(), String> {
-        check_lr_and_decay(self.lr, self.weight_decay)?;
-        check_betas(self.betas)?;
-        check("eps", self.eps, self.eps >= 0.0, ">= 0")
+        check_adam_options(self.lr, self.weight_decay, self.betas, self.eps)
     }
     fn update(&self, param: &mut [f32], grad: &[f32], state: &mut ParamState) {
         let t = state.step as f64;

@@ -80,8 +80,16 @@ pub(crate) fn check_lr_and_decay(lr: f64, weight_decay: f64) -> Result<(), Strin
     check("weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")
 }
 
-/// Checks Adam-style betas.
-pub(crate) fn check_betas(betas: (f64, f64)) -> Result<(), String> {
+/// Checks the options every Adam-family rule has: learning rate, weight
+/// decay, betas in [0, 1) and eps.
+pub(crate) fn check_adam_options(
+    lr: f64,
+    weight_decay: f64,
+    betas: (f64, f64),
+    eps: f64,
+) -> Result<(), String> {
+    check_lr_and_decay(lr, weight_decay)?;
     check("beta1", betas.0, (0.0..1.0).contains(&betas.0), "in [0, 1)")?;
-    check("beta2", betas.1, (0.0..1.0).contains(&betas.1), "in [0, 1)")
+    check("beta2", betas.1, (0.0..1.0).contains(&betas.1), "in [0, 1)")?;
+    check("eps", eps, eps >= 0.0, ">= 0")
 }
