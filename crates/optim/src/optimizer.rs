@@ -4,6 +4,8 @@
 use descent_autograd::Param;
 use descent_layers::{Checkpoint, CheckpointError};
 use descent_tensor::Tensor;
+use descent_tensor::parallel::PARALLEL_MIN_WORK;
+use rayon::prelude::*;
 
 use crate::rule::{ParamState, UpdateRule};
 
@@ -123,6 +125,29 @@ impl<R: UpdateRule> Optim<R> {
     }
 }
 
+/// One parameter's update: its values, gradient and state.
+struct Update<'a> {
+    param: &'a mut [f32],
+    grad: &'a [f32],
+    state: &'a mut ParamState,
+}
+
+/// Applies `rule` to each parameter; when there is enough work, parameters
+/// are updated on several threads at once. Each parameter is still updated
+/// by one thread in one pass, so the bits do not depend on the threads.
+/// A memory-bound Adam pass over the 1.86M weights of a 784-1024-1024-10 MLP
+/// takes ~2 ms on one core: a second core's bandwidth roughly halves it.
+fn update_all(rule: &impl UpdateRule, updates: &mut [Update<'_>]) {
+    let work: usize = updates.iter().map(|u| u.param.len()).sum();
+    let apply = |u: &mut Update<'_>| rule.update(u.param, u.grad, u.state);
+    if work >= PARALLEL_MIN_WORK && updates.len() > 1 && rayon::current_num_threads() > 1 {
+        // One task per parameter, so idle threads can steal the large ones.
+        updates.par_iter_mut().with_max_len(1).for_each(apply);
+    } else {
+        updates.iter_mut().for_each(apply);
+    }
+}
+
 fn fresh_state(rule: &impl UpdateRule, len: usize) -> ParamState {
     ParamState {
         step: 0,
@@ -136,21 +161,34 @@ fn fresh_state(rule: &impl UpdateRule, len: usize) -> ParamState {
 impl<R: UpdateRule> Optimizer for Optim<R> {
     fn step(&mut self) {
         for group in &mut self.groups {
+            // Borrow every parameter here, on the calling thread (`Param` is
+            // not `Send`); the updates then only touch plain slices.
+            let mut borrowed = Vec::with_capacity(group.params.len());
             for (param, state) in group.params.iter().zip(&mut group.states) {
                 let grad = param.grad_ref();
-                let Some(grad) = grad.as_ref() else { continue };
-                let mut value = param.value_mut();
+                let Some(grad_shape) = grad.as_ref().map(Tensor::shape) else {
+                    continue;
+                };
+                let value = param.value_mut();
                 assert_eq!(
-                    grad.shape(),
+                    grad_shape,
                     value.shape(),
-                    "optimizer: gradient of shape {:?} for a parameter of shape {:?}",
-                    grad.shape(),
+                    "optimizer: gradient of shape {grad_shape:?} for a parameter of shape {:?}",
                     value.shape()
                 );
                 let state = state.get_or_insert_with(|| fresh_state(&group.rule, value.numel()));
                 state.step += 1;
-                group.rule.update(value.data_mut(), grad.data(), state);
+                borrowed.push((value, grad, state));
             }
+            let mut updates: Vec<Update<'_>> = borrowed
+                .iter_mut()
+                .map(|(value, grad, state)| Update {
+                    param: value.data_mut(),
+                    grad: grad.as_ref().map_or(&[], Tensor::data),
+                    state,
+                })
+                .collect();
+            update_all(&group.rule, &mut updates);
         }
     }
 
@@ -266,5 +304,53 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
             group.states = states;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Adam;
+    use descent_tensor::seeded_rng;
+
+    /// Three Adam steps on parameters large enough to be updated in parallel.
+    fn adam_steps() -> Vec<Tensor> {
+        let mut rng = seeded_rng(9);
+        let params: Vec<Param> = [[700, 700], [200, 200], [3, 5]]
+            .into_iter()
+            .map(|shape| Param::new(Tensor::randn(shape, &mut rng)))
+            .collect();
+        let total: usize = params.iter().map(|p| p.value().numel()).sum();
+        assert!(total >= PARALLEL_MIN_WORK);
+        let mut opt = Optim::new(params.clone(), Adam::new(0.01));
+        for _ in 0..3 {
+            for p in &params {
+                p.accumulate_grad(p.value().mul_scalar(0.5).add_scalar(-0.1));
+            }
+            opt.step();
+            opt.zero_grad();
+        }
+        params.iter().map(Param::value).collect()
+    }
+
+    #[test]
+    fn parallel_updates_give_the_same_bits_as_serial_ones() {
+        let in_pool = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(adam_steps)
+        };
+        let serial = in_pool(1);
+        let parallel = in_pool(2);
+        let initial = Tensor::randn([700, 700], &mut seeded_rng(9));
+        assert!(
+            !serial[0].all_close(&initial, 1e-3, 0.0),
+            "the steps moved nothing"
+        );
+        for (a, b) in serial.iter().zip(&parallel) {
+            assert!(a.bit_eq(b));
+        }
     }
 }

@@ -15,7 +15,9 @@ pub struct ParamState {
 /// An optimizer's update of one parameter, given its gradient: one fused
 /// pass over the parameter. Implement it to write an optimizer of your own;
 /// [`crate::Optim`] supplies parameter groups, state and checkpoints.
-pub trait UpdateRule {
+/// Rules are `Sync` because large models update several parameters on
+/// different threads at once.
+pub trait UpdateRule: Sync {
     /// The learning rate.
     fn lr(&self) -> f64;
 

@@ -98,11 +98,12 @@ fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
     }
     let (rsa, csa) = a.strides();
     let (rsb, csb) = b.strides();
-    // The blocks depend on the shape and the machine's core count, never on
-    // the rayon pool's size, so a product's bits are the same with any
-    // number of threads (a backend may round differently per block shape).
+    // One block per thread of the pool, so a one-thread pool never packs an
+    // operand twice. The bits do not depend on the blocks: matrixmultiply
+    // sums each output element over the same `k` order in any tile, which
+    // the split tests below check on 1, 2 and 3 threads.
     // With the gemm backend the crate threads large products itself.
-    let blocks = machine_cores();
+    let blocks = rayon::current_num_threads();
     let parallel = m * k * n >= GEMM_PARALLEL_MIN_MACS && blocks > 1 && !cfg!(feature = "gemm");
     // Every thread packs the whole operand it does not split, so split the
     // output along the larger side: rows when m >= n, else columns.
@@ -203,12 +204,6 @@ unsafe fn kernel(
             gemm_parallelism(m * k * n),
         )
     }
-}
-
-/// The number of hardware threads, read once.
-fn machine_cores() -> usize {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// The `gemm` crate threads a product itself (on rayon's pool); as with
@@ -380,8 +375,12 @@ mod tests {
             Tensor::randn([1100, 512], &mut rng),
         );
         let run = || (tall.0.matmul(&tall.1), wide.0.matmul_t(&wide.1));
-        let (one, two) = (in_pool(1, run), in_pool(2, run));
-        assert!(one.0.bit_eq(&two.0) && one.1.bit_eq(&two.1));
+        let one = in_pool(1, run);
+        for threads in [2, 3] {
+            let split = in_pool(threads, run);
+            assert!(one.0.bit_eq(&split.0), "rows split {threads} ways");
+            assert!(one.1.bit_eq(&split.1), "columns split {threads} ways");
+        }
         let row = tall.0.narrow(0, 500, 1).matmul(&tall.1);
         assert!(one.0.narrow(0, 500, 1).all_close(&row, 1e-4, 1e-4));
         let column = wide.0.matmul_t(&wide.1.narrow(0, 1099, 1));
