@@ -196,9 +196,10 @@ fn main() {
         if quick { " (quick)" } else { "" }
     );
 
-    // The training-loop figures run first, in a fresh process: after minutes
-    // of large products the allocator's state slows them (0.034 s per epoch
-    // measured first, 0.053 s measured last, in the same binary).
+    // The training-loop and tape figures run first, in a fresh process:
+    // after minutes of large products the allocator's state slows them
+    // (0.034 s per epoch measured first, 0.053 s measured last, and 115
+    // against 140 ns per tape op, in the same binary).
     section("4. one epoch of the flagship MNIST configuration (8,000 images, batch 64, Adam)");
     let (model, mut opt, mut loader) = common::mnist_setup();
     let epoch_us = median_us(runs(10), || {
@@ -227,6 +228,23 @@ fn main() {
         }
     });
     println!("{:.2} us per step", epoch / steps);
+
+    section("3. tape overhead: 1,000 element-wise ops on [4] tensors, forward + backward");
+    let w = Param::new(Tensor::from([0.5, -0.25, 1.0, 2.0]));
+    let mut tape = Tape::new();
+    let chain_us = median_us(runs(200), || {
+        tape.reset();
+        let mut x = tape.param(&w);
+        for _ in 0..500 {
+            x = (x * 1.0001) + 0.0001;
+        }
+        x.sum().backward();
+        w.zero_grad();
+    });
+    println!(
+        "{:.0} ns per recorded op ({chain_us:.0} us per chain)",
+        chain_us * 1000.0 / 1001.0
+    );
 
     let backend = if cfg!(feature = "gemm") {
         "gemm crate"
@@ -266,7 +284,7 @@ fn main() {
 
     section("2. one training step (forward, cross-entropy, backward, Adam) vs its raw GEMMs");
     println!(
-        "| model | batch | raw GEMMs of the backend (us) | step (us) | step / GEMMs |\n|---|---:|---:|---:|---:|"
+        "| model | batch | raw one-thread GEMMs of the backend (us) | the same GEMMs through the framework (us) | step (us) | step / raw GEMMs | step / framework GEMMs |\n|---|---:|---:|---:|---:|---:|---:|"
     );
     for (name, sizes, batch, reps) in [
         ("784-128-10", vec![784, 128, 10], 64, 400),
@@ -280,30 +298,20 @@ fn main() {
             }
         };
         let gemm_us: f64 = step_products(&sizes, batch).iter().map(raw).sum();
+        // On several threads the framework splits large products, so the
+        // step is also compared with its own GEMMs on this run's threads.
+        let framework_gemm_us: f64 = step_products(&sizes, batch)
+            .iter()
+            .map(|p| p.framework_us(runs(reps)))
+            .sum();
         let mut bench = StepBench::new(&sizes, batch);
         let step_us = median_us(runs(reps), || {
             bench.step();
         });
         println!(
-            "| {name} | {batch} | {gemm_us:.0} | {step_us:.0} | {:.2}x |",
-            step_us / gemm_us
+            "| {name} | {batch} | {gemm_us:.0} | {framework_gemm_us:.0} | {step_us:.0} | {:.2}x | {:.2}x |",
+            step_us / gemm_us,
+            step_us / framework_gemm_us
         );
     }
-
-    section("3. tape overhead: 1,000 element-wise ops on [4] tensors, forward + backward");
-    let w = Param::new(Tensor::from([0.5, -0.25, 1.0, 2.0]));
-    let mut tape = Tape::new();
-    let chain_us = median_us(runs(200), || {
-        tape.reset();
-        let mut x = tape.param(&w);
-        for _ in 0..500 {
-            x = (x * 1.0001) + 0.0001;
-        }
-        x.sum().backward();
-        w.zero_grad();
-    });
-    println!(
-        "{:.0} ns per recorded op ({chain_us:.0} us per chain)",
-        chain_us * 1000.0 / 1001.0
-    );
 }

@@ -128,6 +128,8 @@ pub struct Tape {
     /// The per-node gradient slots of `backward`, kept between steps so a
     /// reused tape does not reallocate them.
     grads: RefCell<Vec<Option<Tensor>>>,
+    /// Set while `backward` has released the parameter nodes' values.
+    params_released: Cell<bool>,
 }
 
 impl Tape {
@@ -199,6 +201,7 @@ impl Tape {
         inner.nodes.clear();
         inner.edges.clear();
         *self.anomaly.get_mut() = None;
+        self.params_released.set(false);
     }
 
     /// The number of nodes recorded so far.
@@ -374,6 +377,7 @@ impl Tape {
     /// updates each parameter in place instead of copying a shared buffer.
     /// [`Var::value`] on a parameter then reads the parameter itself.
     fn release_param_values(&self) {
+        self.params_released.set(true);
         let placeholder = RELEASED.with(Tensor::clone);
         for node in &mut self.inner.borrow_mut().nodes {
             if matches!(node.source, Source::Param(_)) {
@@ -384,6 +388,7 @@ impl Tape {
 
     /// Gives parameter nodes their values back for a second `backward`.
     fn restore_param_values(&self) {
+        self.params_released.set(false);
         for node in &mut self.inner.borrow_mut().nodes {
             if let Source::Param(param) = &node.source {
                 node.value = param.value();
@@ -397,6 +402,23 @@ impl Tape {
             Source::Param(param) => param.value(),
             _ => inner.nodes[id].value.clone(),
         }
+    }
+
+    /// Calls `f` with the values of nodes `ids`, borrowed rather than
+    /// cloned: forward rules read their inputs this way, which saves two
+    /// atomic reference-count updates per input of every recorded op.
+    /// `f` must not record on this tape.
+    pub(crate) fn with_values<const N: usize, R>(
+        &self,
+        ids: [usize; N],
+        f: impl FnOnce([&Tensor; N]) -> R,
+    ) -> R {
+        if self.params_released.get() {
+            let values = ids.map(|id| self.value(id));
+            return f(values.each_ref());
+        }
+        let inner = self.inner.borrow();
+        f(ids.map(|id| &inner.nodes[id].value))
     }
 
     pub(crate) fn requires_grad(&self, id: usize) -> bool {
@@ -493,7 +515,17 @@ impl<'t> Var<'t> {
 
     /// The shape of the value.
     pub fn shape(&self) -> Shape {
-        self.value().shape()
+        self.with_value(Tensor::shape)
+    }
+
+    /// Calls `f` with the value, borrowed from the tape; see [`Tape::with_values`].
+    pub(crate) fn with_value<R>(self, f: impl FnOnce(&Tensor) -> R) -> R {
+        self.tape.with_values([self.id], |[x]| f(x))
+    }
+
+    /// Calls `f` with this value and `other`'s, borrowed from the tape.
+    pub(crate) fn with_values<R>(self, other: Var<'t>, f: impl FnOnce(&Tensor, &Tensor) -> R) -> R {
+        self.tape.with_values([self.id, other.id], |[x, y]| f(x, y))
     }
 
     /// The single value of a one-element result, e.g. a loss.

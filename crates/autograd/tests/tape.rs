@@ -26,6 +26,19 @@ fn a_parameter_put_on_the_tape_twice_gets_both_gradients() {
 }
 
 #[test]
+fn ops_after_backward_read_the_parameters_current_values() {
+    let w = Param::new(Tensor::from([2.0, -1.0]));
+    let tape = Tape::new();
+    let x = tape.param(&w);
+    (x * x).sum().backward();
+    w.set_value(Tensor::from([5.0, 7.0]));
+    assert_eq!((x + x).value().to_vec(), vec![10.0, 14.0]);
+    assert_eq!(x.sum().item(), 12.0);
+    (x * 3.0).sum().backward();
+    assert_eq!(w.grad().unwrap().to_vec(), vec![7.0, 1.0]);
+}
+
+#[test]
 fn detach_and_no_grad_record_nothing() {
     let w = Param::new(Tensor::from([2.0]));
     let tape = Tape::new();

@@ -60,6 +60,9 @@ thread_local! {
 
 /// A buffer of exactly `len` elements from the pool, with stale contents.
 pub(crate) fn take(len: usize) -> Option<Arc<[f32]>> {
+    if len < MIN_POOLED_LEN {
+        return None;
+    }
     POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         let buffer = pool.class(len)?.buffers.pop()?;

@@ -14,11 +14,8 @@ impl<'t> ops::Add for Var<'t> {
     /// `self + other` with broadcasting; panics naming both shapes if they
     /// cannot be broadcast.
     fn add(self, other: Var<'t>) -> Var<'t> {
-        self.tape.record(
-            Tensor::add(&self.value(), &other.value()),
-            &[self, other],
-            Add,
-        )
+        self.tape
+            .record(self.with_values(other, Tensor::add), &[self, other], Add)
     }
 }
 
@@ -26,11 +23,8 @@ impl<'t> ops::Sub for Var<'t> {
     type Output = Var<'t>;
     /// `self - other` with broadcasting.
     fn sub(self, other: Var<'t>) -> Var<'t> {
-        self.tape.record(
-            Tensor::sub(&self.value(), &other.value()),
-            &[self, other],
-            Sub,
-        )
+        self.tape
+            .record(self.with_values(other, Tensor::sub), &[self, other], Sub)
     }
 }
 
@@ -38,11 +32,8 @@ impl<'t> ops::Mul for Var<'t> {
     type Output = Var<'t>;
     /// `self * other` element-wise, with broadcasting.
     fn mul(self, other: Var<'t>) -> Var<'t> {
-        self.tape.record(
-            Tensor::mul(&self.value(), &other.value()),
-            &[self, other],
-            Mul,
-        )
+        self.tape
+            .record(self.with_values(other, Tensor::mul), &[self, other], Mul)
     }
 }
 
@@ -50,11 +41,8 @@ impl<'t> ops::Div for Var<'t> {
     type Output = Var<'t>;
     /// `self / other` element-wise, with broadcasting.
     fn div(self, other: Var<'t>) -> Var<'t> {
-        self.tape.record(
-            Tensor::div(&self.value(), &other.value()),
-            &[self, other],
-            Div,
-        )
+        self.tape
+            .record(self.with_values(other, Tensor::div), &[self, other], Div)
     }
 }
 
@@ -66,7 +54,7 @@ impl<'t> Var<'t> {
     /// If the shapes cannot be broadcast.
     pub fn pow(self, other: Var<'t>) -> Var<'t> {
         self.tape
-            .record(self.value().pow(&other.value()), &[self, other], Pow)
+            .record(self.with_values(other, Tensor::pow), &[self, other], Pow)
     }
 
     /// Element-wise maximum, with broadcasting; ties split the gradient evenly.
@@ -75,7 +63,7 @@ impl<'t> Var<'t> {
     /// If the shapes cannot be broadcast.
     pub fn maximum(self, other: Var<'t>) -> Var<'t> {
         self.tape.record(
-            self.value().maximum(&other.value()),
+            self.with_values(other, Tensor::maximum),
             &[self, other],
             Extremum("maximum"),
         )
@@ -87,7 +75,7 @@ impl<'t> Var<'t> {
     /// If the shapes cannot be broadcast.
     pub fn minimum(self, other: Var<'t>) -> Var<'t> {
         self.tape.record(
-            self.value().minimum(&other.value()),
+            self.with_values(other, Tensor::minimum),
             &[self, other],
             Extremum("minimum"),
         )

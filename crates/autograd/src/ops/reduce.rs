@@ -117,9 +117,8 @@ impl<'t> Var<'t> {
     }
 
     fn reduce(self, axis: Option<isize>, keepdim: bool, kind: Kind) -> Var<'t> {
-        let x = self.value();
-        let over = Over::resolve(x.shape(), kind.name(), axis);
-        let value = match (over, kind) {
+        let over = Over::resolve(self.shape(), kind.name(), axis);
+        let value = self.with_value(|x| match (over, kind) {
             (Over::All, Kind::Sum) => x.sum(),
             (Over::All, Kind::Mean) => x.mean(),
             (Over::All, Kind::Max) => x.max(),
@@ -132,7 +131,7 @@ impl<'t> Var<'t> {
             (Over::Axis(a), Kind::Min) => x.min_axis(a as isize, keepdim),
             (Over::Axis(a), Kind::LogSumExp) => x.logsumexp_axis(a as isize, keepdim),
             (Over::Axis(a), Kind::Var) => x.var_axis(a as isize, keepdim),
-        };
+        });
         self.tape.record(value, &[self], Reduction { kind, over })
     }
 }

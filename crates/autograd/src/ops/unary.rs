@@ -48,7 +48,7 @@ impl<U: UnaryOp> Function for Unary<U> {
 impl<'t> Var<'t> {
     /// Applies an element-wise [`UnaryOp`].
     pub fn unary(self, op: impl UnaryOp) -> Var<'t> {
-        let value = self.value().map_weighted(op.cost(), |x| op.value(x));
+        let value = self.with_value(|x| x.map_weighted(op.cost(), |v| op.value(v)));
         self.tape.record(value, &[self], Unary(op))
     }
 
