@@ -108,8 +108,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut rng = seeded_rng(options.seed);
     let model = Sequential::new()
-        .push(Dense::new(784, 128, &mut rng))
-        .push(ReLU)
+        .push(Dense::new(784, 128, &mut rng).with_activation(Activation::Relu))
         .push(Dense::new(128, 10, &mut rng));
     let mut opt = optimizer(&options.optimizer, model.parameters(), options.lr)?;
     let mut loader = DataLoader::new(train, options.batch_size)?.shuffle(options.seed);

@@ -11,8 +11,7 @@ fn one_epoch_of_the_mnist_mlp_reaches_85_percent() {
     let test = Dataset::classification(mnist.test_images, &mnist.test_labels).unwrap();
     let mut rng = seeded_rng(0);
     let model = Sequential::new()
-        .push(Dense::new(784, 128, &mut rng))
-        .push(ReLU)
+        .push(Dense::new(784, 128, &mut rng).with_activation(Activation::Relu))
         .push(Dense::new(128, 10, &mut rng));
     let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));
     let mut loader = DataLoader::new(train, 64).unwrap().shuffle(0);
@@ -40,8 +39,7 @@ fn one_epoch_of_the_mnist_mlp_reaches_85_percent() {
     );
 
     let restored = Sequential::new()
-        .push(Dense::new(784, 128, &mut rng))
-        .push(ReLU)
+        .push(Dense::new(784, 128, &mut rng).with_activation(Activation::Relu))
         .push(Dense::new(128, 10, &mut rng));
     load_module(&restored, dir.join("best.ckpt")).unwrap();
     assert_eq!(

@@ -2,15 +2,18 @@
 
 use descent::prelude::*;
 
-/// A ReLU MLP with the given layer sizes, seeded.
+/// A ReLU MLP with the given layer sizes, seeded; each hidden layer's bias
+/// and ReLU run fused in its `Dense` op.
 pub fn mlp(sizes: &[usize]) -> Sequential {
     let mut rng = seeded_rng(0);
     let mut model = Sequential::new();
     for (i, pair) in sizes.windows(2).enumerate() {
-        model = model.push(Dense::new(pair[0], pair[1], &mut rng));
-        if i + 2 < sizes.len() {
-            model = model.push(ReLU);
-        }
+        let layer = Dense::new(pair[0], pair[1], &mut rng);
+        model = model.push(if i + 2 < sizes.len() {
+            layer.with_activation(Activation::Relu)
+        } else {
+            layer
+        });
     }
     model
 }

@@ -41,6 +41,6 @@ mod param;
 mod tape;
 
 pub use gradcheck::{GradcheckConfig, GradcheckError, gradcheck, gradcheck_params, gradcheck_with};
-pub use ops::UnaryOp;
+pub use ops::{Activation, UnaryOp};
 pub use param::Param;
 pub use tape::{Anomaly, Function, InputGrads, OpValues, Pass, Tape, Var};

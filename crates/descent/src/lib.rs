@@ -26,7 +26,7 @@ pub mod train;
 /// The types a training script uses, in one import.
 pub mod prelude {
     pub use crate::train::{Evaluation, Every, History, Loss, Trainer, evaluate};
-    pub use descent_autograd::{Param, Tape, Var, gradcheck};
+    pub use descent_autograd::{Activation, Param, Tape, Var, gradcheck};
     pub use descent_data::{
         Batch, DataError, DataLoader, Dataset, MinMaxScaler, Mnist, Split, Standardizer, Table,
         one_hot, train_test_split,

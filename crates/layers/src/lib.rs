@@ -32,6 +32,7 @@ mod summary;
 pub use activation::{ELU, GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
 pub use checkpoint::{Checkpoint, CheckpointError, load_module, save_module};
 pub use dense::Dense;
+pub use descent_autograd::Activation;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use init::Init;

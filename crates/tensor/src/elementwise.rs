@@ -3,7 +3,11 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::parallel::{TRANSCENDENTAL_COST, fill_chunks, fill_chunks_weighted};
+use rayon::prelude::*;
+
+use crate::parallel::{
+    CHUNK_WORK, PARALLEL_MIN_WORK, TRANSCENDENTAL_COST, fill_chunks, fill_chunks_weighted,
+};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -18,7 +22,7 @@ impl Tensor {
     /// cost decides when the work is split across threads.
     pub fn map_weighted(&self, cost: usize, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
         let src = self.data();
-        Tensor::build(self.shape(), |out| {
+        Tensor::build_overwritten(self.shape(), |out| {
             fill_chunks_weighted(out, 1, cost, |start, chunk| {
                 for (o, &x) in chunk.iter_mut().zip(&src[start..]) {
                     *o = f(x);
@@ -40,7 +44,7 @@ impl Tensor {
             other.shape()
         );
         let (a, b) = (self.data(), other.data());
-        Tensor::build(self.shape(), |out| {
+        Tensor::build_overwritten(self.shape(), |out| {
             fill_chunks(out, 1, |start, chunk| {
                 let end = start + chunk.len();
                 for ((o, &x), &y) in chunk.iter_mut().zip(&a[start..end]).zip(&b[start..end]) {
@@ -69,7 +73,7 @@ impl Tensor {
             third.shape()
         );
         let (a, b, c) = (self.data(), second.data(), third.data());
-        Tensor::build(self.shape(), |out| {
+        Tensor::build_overwritten(self.shape(), |out| {
             fill_chunks(out, 1, |start, chunk| {
                 let end = start + chunk.len();
                 let triples = a[start..end].iter().zip(&b[start..end]).zip(&c[start..end]);
@@ -107,7 +111,7 @@ impl Tensor {
                 out_shape.row_offset(&strides_b, row),
             )
         };
-        Tensor::build(out_shape, |out| {
+        Tensor::build_overwritten(out_shape, |out| {
             fill_chunks(out, row_len, |start, chunk| {
                 for (r, dst) in chunk.chunks_exact_mut(row_len).enumerate() {
                     let (oa, ob) = row_start(start / row_len + r);
@@ -209,6 +213,68 @@ impl Tensor {
         for (a, &b) in self.data_mut().iter_mut().zip(other.data()) {
             *a += b;
         }
+    }
+
+    /// Adds `bias`, a vector as long as the last dimension, to every row in
+    /// place: a linear layer's bias, with no new buffer.
+    ///
+    /// # Panics
+    /// If `bias` is not such a vector; the message names both shapes.
+    pub fn add_rows_assign(&mut self, bias: &Tensor) {
+        let b = self.row_bias("add_rows_assign", bias);
+        let rows = self.data_mut();
+        for_row_blocks(rows, &mut [], b.len(), 1, |z, _| {
+            for row in z.chunks_exact_mut(b.len()) {
+                for (x, &bias) in row.iter_mut().zip(b) {
+                    *x += bias;
+                }
+            }
+        });
+    }
+
+    /// Adds `bias` to every row in place, as [`Tensor::add_rows_assign`],
+    /// and returns `f` of the sums: a layer's bias and activation in one
+    /// pass, keeping the pre-activation values (here, in `self`) that the
+    /// activation's derivative may need. `cost` weighs `f` as in
+    /// [`Tensor::map_weighted`].
+    ///
+    /// # Panics
+    /// If `bias` is not a vector as long as the last dimension.
+    pub fn add_rows_then_map(
+        &mut self,
+        bias: &Tensor,
+        cost: usize,
+        f: impl Fn(f32) -> f32 + Sync,
+    ) -> Tensor {
+        let b = self.row_bias("add_rows_then_map", bias);
+        let shape = self.shape();
+        let pre = self.data_mut();
+        Tensor::build_overwritten(shape, |out| {
+            for_row_blocks(pre, out, b.len(), cost, |pre, out| {
+                let rows = pre
+                    .chunks_exact_mut(b.len())
+                    .zip(out.chunks_exact_mut(b.len()));
+                for (row, out_row) in rows {
+                    for ((x, o), &bias) in row.iter_mut().zip(out_row).zip(b) {
+                        *x += bias;
+                        *o = f(*x);
+                    }
+                }
+            })
+        })
+    }
+
+    /// The data of `bias` after checking it is a vector as long as this
+    /// tensor's last dimension.
+    fn row_bias<'a>(&self, op: &str, bias: &'a Tensor) -> &'a [f32] {
+        let shape = self.shape();
+        assert!(
+            shape.rank() >= 1 && bias.shape() == Shape::new(&[shape.dim(shape.rank() - 1)]),
+            "{op}: bias of shape {:?} for rows of shape {:?}",
+            bias.shape(),
+            shape
+        );
+        bias.data()
     }
 
     /// Adds a scalar to every element.
@@ -336,6 +402,29 @@ impl Tensor {
     }
 }
 
+/// Calls `f` on matching blocks of whole rows of `a` and `b` (`b` empty, or
+/// as long as `a`); in parallel when the work, at `cost` per element, is
+/// large enough. Blocks are fixed-size, so the bits do not depend on threads.
+fn for_row_blocks(
+    a: &mut [f32],
+    b: &mut [f32],
+    row_len: usize,
+    cost: usize,
+    f: impl Fn(&mut [f32], &mut [f32]) + Sync,
+) {
+    if a.len().saturating_mul(cost) < PARALLEL_MIN_WORK || row_len == 0 {
+        return f(a, b);
+    }
+    let block = (CHUNK_WORK / cost.max(1)).div_ceil(row_len).max(1) * row_len;
+    if b.is_empty() {
+        a.par_chunks_mut(block).for_each(|a| f(a, &mut []));
+    } else {
+        a.par_chunks_mut(block)
+            .zip(b.par_chunks_mut(block))
+            .for_each(|(a, b)| f(a, b));
+    }
+}
+
 /// The logistic sigmoid of one value, written so neither branch overflows.
 pub fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 {
@@ -419,6 +508,26 @@ impl Neg for Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_bias_kernels_match_a_broadcast_add_and_map() {
+        // Small (serial) and above PARALLEL_MIN_WORK (split into row blocks).
+        for (rows, cols) in [(3, 5), (700, 1000)] {
+            let mut rng = crate::seeded_rng(rows as u64);
+            let x = Tensor::randn([rows, cols], &mut rng);
+            let bias = Tensor::randn([cols], &mut rng);
+            let expected = Tensor::add(&x, &bias);
+            let (mut in_place, mut pre) = (x.clone(), x.clone());
+            in_place.add_rows_assign(&bias);
+            let activated = pre.add_rows_then_map(&bias, TRANSCENDENTAL_COST, f32::tanh);
+            assert!(in_place.bit_eq(&expected) && pre.bit_eq(&expected));
+            assert!(activated.bit_eq(&expected.map(f32::tanh)));
+            assert!(x.bit_eq(&Tensor::randn(
+                [rows, cols],
+                &mut crate::seeded_rng(rows as u64)
+            )));
+        }
+    }
 
     #[test]
     fn broadcasting_matches_numpy() {

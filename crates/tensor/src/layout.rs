@@ -65,7 +65,7 @@ impl Tensor {
         );
         let x = self.data();
         let run = len * inner;
-        Tensor::build(self.shape().with_dim(axis, len), |out| {
+        Tensor::build_overwritten(self.shape().with_dim(axis, len), |out| {
             for (o, dst) in out.chunks_exact_mut(run.max(1)).enumerate() {
                 let begin = (o * n + start) * inner;
                 dst.copy_from_slice(&x[begin..begin + run]);
@@ -91,7 +91,7 @@ impl Tensor {
         }
         let total = parts.iter().map(|p| p.shape().dim(axis)).sum();
         let (outer, _, inner) = first.split_at_axis(axis);
-        Tensor::build(first.with_dim(axis, total), |out| {
+        Tensor::build_overwritten(first.with_dim(axis, total), |out| {
             let mut at = 0;
             for o in 0..outer {
                 for p in parts {
@@ -140,7 +140,7 @@ impl Tensor {
         }
         // Whole rows are copied with copy_from_slice: an element-by-element
         // iterator here cost ~50 us per MNIST batch.
-        Tensor::build(self.shape().with_dim(0, indices.len()), |out| {
+        Tensor::build_overwritten(self.shape().with_dim(0, indices.len()), |out| {
             for (dst, &i) in out.chunks_exact_mut(row_len.max(1)).zip(indices) {
                 dst.copy_from_slice(&x[i * row_len..(i + 1) * row_len]);
             }

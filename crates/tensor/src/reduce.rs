@@ -198,7 +198,7 @@ impl Tensor {
         let axis = self.shape().axis(op, axis);
         let (_, n, inner) = self.shape().split_at_axis(axis);
         let x = self.data();
-        Tensor::build(reduced_shape(self.shape(), axis, keepdim), |out| {
+        Tensor::build_overwritten(reduced_shape(self.shape(), axis, keepdim), |out| {
             fill_chunks_weighted(out, inner, n, |start, chunk| {
                 if inner == 1 {
                     for (i, o) in chunk.iter_mut().enumerate() {

@@ -156,19 +156,22 @@ impl Tensor {
         }
     }
 
-    /// Builds a tensor by letting `fill` write every element of a fresh buffer.
-    /// The one place kernels get their output memory from.
+    /// Builds a tensor by letting `fill` add into a zeroed buffer (for
+    /// kernels that accumulate). With [`Tensor::build_overwritten`], the one
+    /// place kernels get their output memory from.
     pub(crate) fn build(shape: Shape, fill: impl FnOnce(&mut [f32])) -> Tensor {
-        let mut data = match pool::take(shape.numel()) {
-            Some(mut recycled) => {
-                Arc::get_mut(&mut recycled)
-                    .expect("pooled buffers are unique")
-                    .fill(0.0);
-                recycled
-            }
-            None => std::iter::repeat_n(0.0, shape.numel()).collect(),
-        };
-        fill(Arc::get_mut(&mut data).expect("a fresh buffer is unique"));
+        Tensor::build_overwritten(shape, |out| {
+            out.fill(0.0);
+            fill(out)
+        })
+    }
+
+    /// Builds a tensor whose every element `fill` writes: a recycled buffer
+    /// is handed over with its stale values, saving the zero fill's pass.
+    pub(crate) fn build_overwritten(shape: Shape, fill: impl FnOnce(&mut [f32])) -> Tensor {
+        let mut data = pool::take(shape.numel())
+            .unwrap_or_else(|| std::iter::repeat_n(0.0, shape.numel()).collect());
+        fill(Arc::get_mut(&mut data).expect("fresh and pooled buffers are unique"));
         Tensor::from_parts(shape, data)
     }
 

@@ -3,10 +3,12 @@
 
 mod binary;
 mod layout;
+mod linear;
 mod loss;
 mod matmul;
 mod operators;
 mod reduce;
 mod unary;
 
+pub use linear::Activation;
 pub use unary::UnaryOp;

@@ -235,7 +235,7 @@ impl UnaryOp for Abs {
     }
 }
 
-struct Tanh;
+pub(crate) struct Tanh;
 impl UnaryOp for Tanh {
     fn cost(&self) -> usize {
         TRANSCENDENTAL_COST
@@ -251,7 +251,7 @@ impl UnaryOp for Tanh {
     }
 }
 
-struct Sigmoid;
+pub(crate) struct Sigmoid;
 impl UnaryOp for Sigmoid {
     fn cost(&self) -> usize {
         TRANSCENDENTAL_COST
@@ -267,7 +267,7 @@ impl UnaryOp for Sigmoid {
     }
 }
 
-struct Relu;
+pub(crate) struct Relu;
 impl UnaryOp for Relu {
     fn name(&self) -> &'static str {
         "relu"
@@ -280,7 +280,7 @@ impl UnaryOp for Relu {
     }
 }
 
-struct LeakyRelu(f32);
+pub(crate) struct LeakyRelu(pub(crate) f32);
 impl UnaryOp for LeakyRelu {
     fn name(&self) -> &'static str {
         "leaky_relu"
@@ -293,7 +293,7 @@ impl UnaryOp for LeakyRelu {
     }
 }
 
-struct Elu(f32);
+pub(crate) struct Elu(pub(crate) f32);
 impl UnaryOp for Elu {
     fn cost(&self) -> usize {
         TRANSCENDENTAL_COST
@@ -309,7 +309,7 @@ impl UnaryOp for Elu {
     }
 }
 
-struct Gelu;
+pub(crate) struct Gelu;
 impl UnaryOp for Gelu {
     fn cost(&self) -> usize {
         TRANSCENDENTAL_COST
@@ -349,7 +349,7 @@ fn erf(x: f64) -> f64 {
     if x >= 0.0 { 1.0 - tau } else { tau - 1.0 }
 }
 
-struct Softplus;
+pub(crate) struct Softplus;
 impl UnaryOp for Softplus {
     fn cost(&self) -> usize {
         TRANSCENDENTAL_COST
