@@ -48,7 +48,7 @@ fn main() {
         per_step.push((ALLOCATIONS.load(Relaxed) - before) as f64 / 1000.0);
     }
     println!(
-        "{per_step:?} allocations per step over three 1,000-step windows; {ops} ops recorded per step"
+        "{per_step:?} allocations per step over three 1,000-step windows; {ops} values recorded on the tape per step"
     );
 
     println!("\n### peak heap while training the flagship MNIST configuration (3 epochs)\n");

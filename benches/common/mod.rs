@@ -42,7 +42,7 @@ impl StepBench {
         }
     }
 
-    /// Runs one step; returns the number of ops it recorded.
+    /// Runs one step; returns the number of values it recorded on the tape.
     pub fn step(&mut self) -> usize {
         self.tape.reset();
         let logits = self.model.forward(self.tape.constant(self.x.clone()));

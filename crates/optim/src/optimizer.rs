@@ -1,6 +1,8 @@
 //! Parameter groups, per-parameter state and checkpoints around any
 //! [`UpdateRule`].
 
+use std::cell::{Ref, RefMut};
+
 use descent_autograd::Param;
 use descent_layers::{Checkpoint, CheckpointError};
 use descent_tensor::Tensor;
@@ -125,27 +127,60 @@ impl<R: UpdateRule> Optim<R> {
     }
 }
 
-/// One parameter's update: its values, gradient and state.
-struct Update<'a> {
-    param: &'a mut [f32],
-    grad: &'a [f32],
-    state: &'a mut ParamState,
+/// A parameter's value and gradient, borrowed for its update, and its state
+/// with the step counted; `None` when the parameter has no gradient.
+///
+/// # Panics
+/// If the gradient's shape differs from the parameter's.
+fn borrow_for_update<'a, R: UpdateRule>(
+    rule: &R,
+    param: &'a Param,
+    state: &'a mut Option<ParamState>,
+) -> Option<(
+    RefMut<'a, Tensor>,
+    Ref<'a, Option<Tensor>>,
+    &'a mut ParamState,
+)> {
+    let grad = param.grad_ref();
+    let grad_shape = grad.as_ref().map(Tensor::shape)?;
+    let value = param.value_mut();
+    assert_eq!(
+        grad_shape,
+        value.shape(),
+        "optimizer: gradient of shape {grad_shape:?} for a parameter of shape {:?}",
+        value.shape()
+    );
+    let state = state.get_or_insert_with(|| fresh_state(rule, value.numel()));
+    state.step += 1;
+    Some((value, grad, state))
 }
 
-/// Applies `rule` to each parameter; when there is enough work, parameters
-/// are updated on several threads at once. Each parameter is still updated
-/// by one thread in one pass, so the bits do not depend on the threads.
-/// A memory-bound Adam pass over the 1.86M weights of a 784-1024-1024-10 MLP
-/// takes ~2 ms on one core: a second core's bandwidth roughly halves it.
-fn update_all(rule: &impl UpdateRule, updates: &mut [Update<'_>]) {
-    let work: usize = updates.iter().map(|u| u.param.len()).sum();
-    let apply = |u: &mut Update<'_>| rule.update(u.param, u.grad, u.state);
-    if work >= PARALLEL_MIN_WORK && updates.len() > 1 && rayon::current_num_threads() > 1 {
-        // One task per parameter, so idle threads can steal the large ones.
-        updates.par_iter_mut().with_max_len(1).for_each(apply);
-    } else {
-        updates.iter_mut().for_each(apply);
-    }
+/// Updates a group's parameters on several threads at once: worth it from
+/// 2^19 elements (a memory-bound Adam pass over the 1.86M weights of a
+/// 784-1024-1024-10 MLP takes ~2 ms on one core, and a second core's
+/// bandwidth roughly halves it). Each parameter is still updated by one
+/// thread in one pass, so the bits do not depend on the threads.
+fn update_in_parallel<R: UpdateRule>(group: &mut Group<R>) {
+    // Borrow on the calling thread (`Param` is not `Send`); the threads
+    // then only touch plain slices.
+    let mut borrowed: Vec<_> = group
+        .params
+        .iter()
+        .zip(&mut group.states)
+        .filter_map(|(param, state)| borrow_for_update(&group.rule, param, state))
+        .collect();
+    let mut updates: Vec<(&mut [f32], &[f32], &mut ParamState)> = borrowed
+        .iter_mut()
+        .map(|(value, grad, state)| {
+            let grad = grad.as_ref().map_or(&[][..], Tensor::data);
+            (value.data_mut(), grad, &mut **state)
+        })
+        .collect();
+    // One task per parameter, so an idle thread can steal the large ones.
+    updates
+        .par_iter_mut()
+        .with_max_len(1)
+        .for_each(|(param, grad, state)| group.rule.update(param, grad, state));
 }
 
 fn fresh_state(rule: &impl UpdateRule, len: usize) -> ParamState {
@@ -161,34 +196,22 @@ fn fresh_state(rule: &impl UpdateRule, len: usize) -> ParamState {
 impl<R: UpdateRule> Optimizer for Optim<R> {
     fn step(&mut self) {
         for group in &mut self.groups {
-            // Borrow every parameter here, on the calling thread (`Param` is
-            // not `Send`); the updates then only touch plain slices.
-            let mut borrowed = Vec::with_capacity(group.params.len());
-            for (param, state) in group.params.iter().zip(&mut group.states) {
-                let grad = param.grad_ref();
-                let Some(grad_shape) = grad.as_ref().map(Tensor::shape) else {
-                    continue;
-                };
-                let value = param.value_mut();
-                assert_eq!(
-                    grad_shape,
-                    value.shape(),
-                    "optimizer: gradient of shape {grad_shape:?} for a parameter of shape {:?}",
-                    value.shape()
-                );
-                let state = state.get_or_insert_with(|| fresh_state(&group.rule, value.numel()));
-                state.step += 1;
-                borrowed.push((value, grad, state));
+            let work: usize = group
+                .params
+                .iter()
+                .filter_map(|p| p.grad_ref().as_ref().map(Tensor::numel))
+                .sum();
+            if work >= PARALLEL_MIN_WORK && rayon::current_num_threads() > 1 {
+                update_in_parallel(group);
+                continue;
             }
-            let mut updates: Vec<Update<'_>> = borrowed
-                .iter_mut()
-                .map(|(value, grad, state)| Update {
-                    param: value.data_mut(),
-                    grad: grad.as_ref().map_or(&[], Tensor::data),
-                    state,
-                })
-                .collect();
-            update_all(&group.rule, &mut updates);
+            for (param, state) in group.params.iter().zip(&mut group.states) {
+                if let Some((mut value, grad, state)) = borrow_for_update(&group.rule, param, state)
+                {
+                    let grad = grad.as_ref().map_or(&[][..], Tensor::data);
+                    group.rule.update(value.data_mut(), grad, state);
+                }
+            }
         }
     }
 

@@ -113,56 +113,80 @@ impl<'t> Var<'t> {
             );
         }
         let mut product = self.with_values(weight, Tensor::matmul_t);
-        let value = match (bias, &activation) {
-            (None, None) => product.clone(),
-            (None, Some(f)) => product.map_weighted(f.cost(), |x| f.value(x)),
-            (Some(b), None) => {
-                b.with_value(|b| product.add_rows_assign(b));
-                product.clone()
-            }
-            (Some(b), Some(f)) => {
-                b.with_value(|b| product.add_rows_then_map(b, f.cost(), |x| f.value(x)))
-            }
+        let Some(f) = activation else {
+            return match bias {
+                Some(b) => {
+                    b.with_value(|b| product.add_rows_assign(b));
+                    self.tape.record(product, &[self, weight, b], Linear)
+                }
+                None => self.tape.record(product, &[self, weight], Linear),
+            };
         };
-        let function = Linear {
-            activation: activation.map(|f| (f, product)),
+        let value = match bias {
+            Some(b) => b.with_value(|b| product.add_rows_then_map(b, f.cost(), |x| f.value(x))),
+            None => product.map_weighted(f.cost(), |x| f.value(x)),
         };
+        if !self.tape.is_recording() {
+            return self.tape.constant(value);
+        }
+        // The pre-activation values ride on the tape as a constant input, so
+        // the rule holds no data and recording it allocates nothing.
+        let pre = self.tape.constant(product);
         match bias {
-            Some(b) => self.tape.record(value, &[self, weight, b], function),
-            None => self.tape.record(value, &[self, weight], function),
+            Some(b) => self
+                .tape
+                .record(value, &[self, weight, pre, b], LinearActivation(f)),
+            None => self
+                .tape
+                .record(value, &[self, weight, pre], LinearActivation(f)),
         }
     }
 }
 
-/// The backward rule of `act(x W^T + b)`; keeps the pre-activation values
-/// when there is an activation.
-struct Linear<U> {
-    activation: Option<(U, Tensor)>,
-}
+/// The backward rule of `x W^T + b`; inputs `[x, w]` or `[x, w, b]`.
+struct Linear;
 
-impl<U: UnaryOp> Function for Linear<U> {
+impl Function for Linear {
     fn name(&self) -> &'static str {
         "linear"
     }
 
     fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
-        let (x, w) = (values.input(0), values.input(1));
+        linear_backward(values, grad.clone(), grads, 2);
+    }
+}
+
+/// The backward rule of `act(x W^T + b)`; inputs `[x, w, pre]` or
+/// `[x, w, pre, b]`, where `pre` holds the pre-activation values.
+struct LinearActivation<U>(U);
+
+impl<U: UnaryOp> Function for LinearActivation<U> {
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+
+    fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
+        let f = &self.0;
         // The gradient at the pre-activation values, as the activation's
         // own rule computes it.
-        let grad = match &self.activation {
-            None => grad.clone(),
-            Some((f, pre)) => grad.zip3_map(f.name(), pre, values.output(), |g, x, y| {
-                g * f.derivative(x, y)
-            }),
-        };
-        if grads.wanted(0) {
-            grads.add(0, grad.matmul(w));
-        }
-        if grads.wanted(1) {
-            grads.add(1, grad.t_matmul(x));
-        }
-        if values.len() == 3 {
-            grads.add(2, grad);
-        }
+        let grad = grad.zip3_map(f.name(), values.input(2), values.output(), |g, x, y| {
+            g * f.derivative(x, y)
+        });
+        linear_backward(values, grad, grads, 3);
+    }
+}
+
+/// Gradients of `x W^T + b` given the gradient at its output; the bias,
+/// if present, is input `bias`.
+fn linear_backward(values: &OpValues<'_>, grad: Tensor, grads: &mut InputGrads<'_>, bias: usize) {
+    let (x, w) = (values.input(0), values.input(1));
+    if grads.wanted(0) {
+        grads.add(0, grad.matmul(w));
+    }
+    if grads.wanted(1) {
+        grads.add(1, grad.t_matmul(x));
+    }
+    if values.len() > bias {
+        grads.add(bias, grad);
     }
 }
