@@ -127,8 +127,23 @@ impl<R: UpdateRule> Optim<R> {
     }
 }
 
-/// A parameter's value and gradient, borrowed for its update, and its state
-/// with the step counted; `None` when the parameter has no gradient.
+/// A parameter's value and gradient, borrowed for its update, and its
+/// state with the step counted.
+struct Borrowed<'a> {
+    value: RefMut<'a, Tensor>,
+    grad: Ref<'a, Option<Tensor>>,
+    state: &'a mut ParamState,
+}
+
+impl Borrowed<'_> {
+    /// The parameter's values, its gradient and its state, as a rule takes them.
+    fn parts(&mut self) -> (&mut [f32], &[f32], &mut ParamState) {
+        let grad = self.grad.as_ref().map_or(&[][..], Tensor::data);
+        (self.value.data_mut(), grad, self.state)
+    }
+}
+
+/// Borrows a parameter for its update; `None` when it has no gradient.
 ///
 /// # Panics
 /// If the gradient's shape differs from the parameter's.
@@ -136,11 +151,7 @@ fn borrow_for_update<'a, R: UpdateRule>(
     rule: &R,
     param: &'a Param,
     state: &'a mut Option<ParamState>,
-) -> Option<(
-    RefMut<'a, Tensor>,
-    Ref<'a, Option<Tensor>>,
-    &'a mut ParamState,
-)> {
+) -> Option<Borrowed<'a>> {
     let grad = param.grad_ref();
     let grad_shape = grad.as_ref().map(Tensor::shape)?;
     let value = param.value_mut();
@@ -152,7 +163,7 @@ fn borrow_for_update<'a, R: UpdateRule>(
     );
     let state = state.get_or_insert_with(|| fresh_state(rule, value.numel()));
     state.step += 1;
-    Some((value, grad, state))
+    Some(Borrowed { value, grad, state })
 }
 
 /// Updates a group's parameters on several threads at once: worth it from
@@ -169,13 +180,8 @@ fn update_in_parallel<R: UpdateRule>(group: &mut Group<R>) {
         .zip(&mut group.states)
         .filter_map(|(param, state)| borrow_for_update(&group.rule, param, state))
         .collect();
-    let mut updates: Vec<(&mut [f32], &[f32], &mut ParamState)> = borrowed
-        .iter_mut()
-        .map(|(value, grad, state)| {
-            let grad = grad.as_ref().map_or(&[][..], Tensor::data);
-            (value.data_mut(), grad, &mut **state)
-        })
-        .collect();
+    // The borrow guards stay on this thread; the tasks get the slices.
+    let mut updates: Vec<_> = borrowed.iter_mut().map(Borrowed::parts).collect();
     // One task per parameter, so an idle thread can steal the large ones.
     updates
         .par_iter_mut()
@@ -206,10 +212,9 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
                 continue;
             }
             for (param, state) in group.params.iter().zip(&mut group.states) {
-                if let Some((mut value, grad, state)) = borrow_for_update(&group.rule, param, state)
-                {
-                    let grad = grad.as_ref().map_or(&[][..], Tensor::data);
-                    group.rule.update(value.data_mut(), grad, state);
+                if let Some(mut borrowed) = borrow_for_update(&group.rule, param, state) {
+                    let (param, grad, state) = borrowed.parts();
+                    group.rule.update(param, grad, state);
                 }
             }
         }
