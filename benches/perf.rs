@@ -267,7 +267,7 @@ fn main() {
     training.extend(step_products(&[784, 1024, 1024, 10], 256));
     for p in square.iter().chain(&training) {
         let reps =
-            runs((2e8 / (p.a[0] * p.a[1] * p.b[0].max(p.b[1])) as f64).clamp(5.0, 400.0) as usize);
+            runs((2e8 / (p.a[0] * p.a[1] * p.b[0].max(p.b[1])) as f64).clamp(20.0, 400.0) as usize);
         let (raw, raw_gemm) = (p.raw_us(reps), p.raw_gemm_crate_us(reps));
         let framework = p.framework_us(reps);
         let own = if cfg!(feature = "gemm") {
