@@ -65,14 +65,20 @@ impl<'t> Var<'t> {
             [batch],
             (0..batch).map(|i| lse.data()[i] - x[i * classes + targets[i]]),
         );
-        self.tape.record(
-            losses,
-            &[self],
-            SoftmaxCrossEntropy {
-                probs,
-                targets: targets.to_vec(),
-            },
-        )
+        if !self.tape.is_recording() {
+            return self.tape.constant(losses);
+        }
+        // The probabilities and the targets ride on the tape as constant
+        // inputs (a pooled buffer each), so the rule holds no data and
+        // recording it allocates nothing. Class indices below 2^24 are exact
+        // in f32.
+        let probs = self.tape.constant(probs);
+        let targets = self.tape.constant(Tensor::from_iter(
+            [batch],
+            targets.iter().map(|&t| t as f32),
+        ));
+        self.tape
+            .record(losses, &[self, probs, targets], SoftmaxCrossEntropy)
     }
 
     /// Element-wise binary cross-entropy of logits against targets in [0, 1]:
@@ -123,21 +129,20 @@ impl Function for Softmax {
     }
 }
 
-struct SoftmaxCrossEntropy {
-    probs: Tensor,
-    targets: Vec<usize>,
-}
+/// Inputs: the logits, the softmax probabilities and the class indices.
+struct SoftmaxCrossEntropy;
 
 impl Function for SoftmaxCrossEntropy {
     fn name(&self) -> &'static str {
         "cross_entropy"
     }
-    fn backward(&self, _: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
-        let classes = self.probs.dims()[1];
-        let mut d = grad.reshape([grad.numel(), 1]).mul(&self.probs);
+    fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
+        let (probs, targets) = (values.input(1), values.input(2));
+        let classes = probs.dims()[1];
+        let mut d = grad.reshape([grad.numel(), 1]).mul(probs);
         let out = d.data_mut();
-        for (i, (&t, &g)) in self.targets.iter().zip(grad.data()).enumerate() {
-            out[i * classes + t] -= g;
+        for (i, (&t, &g)) in targets.data().iter().zip(grad.data()).enumerate() {
+            out[i * classes + t as usize] -= g;
         }
         grads.add(0, d);
     }
