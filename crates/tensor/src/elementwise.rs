@@ -3,10 +3,8 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use rayon::prelude::*;
-
 use crate::parallel::{
-    CHUNK_WORK, PARALLEL_MIN_WORK, TRANSCENDENTAL_COST, fill_chunks, fill_chunks_weighted,
+    TRANSCENDENTAL_COST, fill_chunk_pairs_weighted, fill_chunks, fill_chunks_weighted,
 };
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -222,9 +220,8 @@ impl Tensor {
     /// If `bias` is not such a vector; the message names both shapes.
     pub fn add_rows_assign(&mut self, bias: &Tensor) {
         let b = self.row_bias("add_rows_assign", bias);
-        let rows = self.data_mut();
-        for_row_blocks(rows, &mut [], b.len(), 1, |z, _| {
-            for row in z.chunks_exact_mut(b.len()) {
+        fill_chunks(self.data_mut(), b.len(), |_, rows| {
+            for row in rows.chunks_exact_mut(b.len()) {
                 for (x, &bias) in row.iter_mut().zip(b) {
                     *x += bias;
                 }
@@ -250,7 +247,7 @@ impl Tensor {
         let shape = self.shape();
         let pre = self.data_mut();
         Tensor::build_overwritten(shape, |out| {
-            for_row_blocks(pre, out, b.len(), cost, |pre, out| {
+            fill_chunk_pairs_weighted(pre, out, b.len(), cost, |pre, out| {
                 let rows = pre
                     .chunks_exact_mut(b.len())
                     .zip(out.chunks_exact_mut(b.len()));
@@ -399,29 +396,6 @@ impl Tensor {
     /// True when every element is finite (no NaN or infinity).
     pub fn is_finite(&self) -> bool {
         self.data().iter().all(|x| x.is_finite())
-    }
-}
-
-/// Calls `f` on matching blocks of whole rows of `a` and `b` (`b` empty, or
-/// as long as `a`); in parallel when the work, at `cost` per element, is
-/// large enough. Blocks are fixed-size, so the bits do not depend on threads.
-fn for_row_blocks(
-    a: &mut [f32],
-    b: &mut [f32],
-    row_len: usize,
-    cost: usize,
-    f: impl Fn(&mut [f32], &mut [f32]) + Sync,
-) {
-    if a.len().saturating_mul(cost) < PARALLEL_MIN_WORK || row_len == 0 {
-        return f(a, b);
-    }
-    let block = (CHUNK_WORK / cost.max(1)).div_ceil(row_len).max(1) * row_len;
-    if b.is_empty() {
-        a.par_chunks_mut(block).for_each(|a| f(a, &mut []));
-    } else {
-        a.par_chunks_mut(block)
-            .zip(b.par_chunks_mut(block))
-            .for_each(|(a, b)| f(a, b));
     }
 }
 

@@ -41,14 +41,47 @@ pub fn fill_chunks_weighted(
     work_per_element: usize,
     fill: impl Fn(usize, &mut [f32]) + Sync,
 ) {
+    match parallel_chunk(out.len(), unit, work_per_element) {
+        None => fill(0, out),
+        Some(chunk) => out
+            .par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, slice)| fill(i * chunk, slice)),
+    }
+}
+
+/// As [`fill_chunks_weighted`] for two outputs of the same length, cut at
+/// the same places: `fill(a_chunk, b_chunk)` (a kernel that updates one
+/// buffer in place while it writes another).
+pub fn fill_chunk_pairs_weighted(
+    a: &mut [f32],
+    b: &mut [f32],
+    unit: usize,
+    work_per_element: usize,
+    fill: impl Fn(&mut [f32], &mut [f32]) + Sync,
+) {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "fill_chunk_pairs_weighted: lengths differ"
+    );
+    match parallel_chunk(a.len(), unit, work_per_element) {
+        None => fill(a, b),
+        Some(chunk) => a
+            .par_chunks_mut(chunk)
+            .zip(b.par_chunks_mut(chunk))
+            .for_each(|(a, b)| fill(a, b)),
+    }
+}
+
+/// The chunk length, a whole number of `unit`s, for `len` elements of
+/// `work_per_element` each; `None` when the work is too small to repay a
+/// rayon call.
+fn parallel_chunk(len: usize, unit: usize, work_per_element: usize) -> Option<usize> {
     let unit = unit.max(1);
     let work = work_per_element.max(1);
-    if out.len().saturating_mul(work) < PARALLEL_MIN_WORK || out.len() <= unit {
-        fill(0, out);
-        return;
+    if len.saturating_mul(work) < PARALLEL_MIN_WORK || len <= unit {
+        return None;
     }
-    let chunk = (CHUNK_WORK / work).max(1).div_ceil(unit) * unit;
-    out.par_chunks_mut(chunk)
-        .enumerate()
-        .for_each(|(i, slice)| fill(i * chunk, slice));
+    Some((CHUNK_WORK / work).max(1).div_ceil(unit) * unit)
 }
