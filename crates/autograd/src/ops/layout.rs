@@ -15,6 +15,17 @@ impl<'t> Var<'t> {
             .record(self.value().reshape(shape), &[self], Reshape)
     }
 
+    /// Applies `f`, an op on `[rows, features]` matrices, to a
+    /// `[batch, seq, features]` value as to its `batch * seq` rows, and gives
+    /// the result its batch and sequence dimensions back.
+    pub(crate) fn through_rows(self, f: impl FnOnce(Var<'t>) -> Var<'t>) -> Var<'t> {
+        let shape = self.shape();
+        let (batches, rows) = (shape.dim(0), shape.dim(1));
+        let out = f(self.reshape([batches * rows, shape.dim(2)]));
+        let cols = out.shape().dim(1);
+        out.reshape([batches, rows, cols])
+    }
+
     /// Swaps two axes.
     ///
     /// # Panics

@@ -97,13 +97,8 @@ impl<'t> Var<'t> {
         bias: Option<Var<'t>>,
         activation: Option<U>,
     ) -> Var<'t> {
-        let shape = self.shape();
-        if shape.rank() == 3 {
-            let (batches, rows) = (shape.dim(0), shape.dim(1));
-            let flat = self.reshape([batches * rows, shape.dim(2)]);
-            let out = flat.fused_linear(weight, bias, activation);
-            let cols = out.shape().dim(1);
-            return out.reshape([batches, rows, cols]);
+        if self.shape().rank() == 3 {
+            return self.through_rows(|rows| rows.fused_linear(weight, bias, activation));
         }
         if let Some(b) = bias {
             let (b, w) = (b.shape(), weight.shape());

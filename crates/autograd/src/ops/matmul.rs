@@ -34,13 +34,8 @@ impl<'t> Var<'t> {
     }
 
     fn product(self, transpose_a: bool, other: Var<'t>, transpose_b: bool) -> Var<'t> {
-        let (a, b) = (self.shape(), other.shape());
-        if a.rank() == 3 && b.rank() == 2 && !transpose_a {
-            let (batches, rows) = (a.dim(0), a.dim(1));
-            let flat = self.reshape([batches * rows, a.dim(2)]);
-            let out = flat.product(false, other, transpose_b);
-            let cols = out.shape().dim(1);
-            return out.reshape([batches, rows, cols]);
+        if self.shape().rank() == 3 && other.shape().rank() == 2 && !transpose_a {
+            return self.through_rows(|rows| rows.product(false, other, transpose_b));
         }
         let value = self.with_values(other, |a, b| {
             a.matmul_transposed(transpose_a, b, transpose_b)
