@@ -58,7 +58,7 @@ fn model(seed: u64) -> Sequential {
     let mut rng = seeded_rng(seed);
     Sequential::new()
         .push(Dense::new(4, 16, &mut rng))
-        .push(Tanh)
+        .push(Activation::Tanh)
         .push(Residual::new(16, 32, &mut rng))
         .push(Dense::new(16, 3, &mut rng))
 }

@@ -15,7 +15,7 @@ fn mlp() -> Sequential {
     let mut rng = seeded_rng(0);
     Sequential::new()
         .push(Dense::new(784, 128, &mut rng))
-        .push(ReLU)
+        .push(Activation::Relu)
         .push(Dense::new(128, 10, &mut rng))
 }
 

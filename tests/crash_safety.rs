@@ -36,7 +36,7 @@ fn a_checkpoint_survives_sigkill_at_any_moment() {
             .unwrap_or_else(|e| panic!("kill {kill}: checkpoint unreadable: {e}"));
         let model = Sequential::new()
             .push(Dense::new(128, 512, &mut seeded_rng(9)))
-            .push(Tanh)
+            .push(Activation::Tanh)
             .push(Dense::new(512, 4, &mut seeded_rng(9)));
         checkpoint.restore_module(&model).unwrap();
         let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));

@@ -6,7 +6,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use descent::data::parse_idx;
-use descent::layers::{Checkpoint, Dense};
+use descent::io::Checkpoint;
+use descent::layers::{Dense, ModuleCheckpoint};
 use descent::tensor::seeded_rng;
 
 struct PeakCounting;
@@ -59,5 +60,25 @@ fn lying_headers_cost_no_memory() {
     assert!(
         extra < 64 * 1024,
         "parsing a lying checkpoint header allocated {extra} bytes"
+    );
+
+    // A checkpoint with a valid header and checksum whose payload claims a
+    // 2^60-byte tensor: the decoder must check the claim against the bytes
+    // present before allocating.
+    let header = br#"{"w":{"dtype":"F32","shape":[288230376151711744],"data_offsets":[0,1152921504606846976]}}"#;
+    let mut payload = (header.len() as u64).to_le_bytes().to_vec();
+    payload.extend_from_slice(header);
+    payload.extend_from_slice(&[0; 16]);
+    let mut lying = checkpoint[..12].to_vec();
+    lying.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    lying.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    lying.extend_from_slice(&payload);
+    let extra = peak_extra(|| {
+        let err = Checkpoint::from_bytes(&lying).unwrap_err();
+        assert!(err.to_string().contains("corrupt"), "{err}");
+    });
+    assert!(
+        extra < 64 * 1024,
+        "parsing a checkpoint payload that claims 2^60 bytes allocated {extra} bytes"
     );
 }

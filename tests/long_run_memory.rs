@@ -21,7 +21,7 @@ fn memory_stays_flat_over_100_000_steps() {
     let mut rng = seeded_rng(0);
     let model = Sequential::new()
         .push(Dense::new(8, 16, &mut rng))
-        .push(ReLU)
+        .push(Activation::Relu)
         .push(Dense::new(16, 1, &mut rng));
     let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));
     let mut scheduler = Scheduler::new(

@@ -11,7 +11,7 @@ fn model() -> Sequential {
     let mut rng = seeded_rng(0);
     Sequential::new()
         .push(Dense::new(128, 512, &mut rng))
-        .push(Tanh)
+        .push(Activation::Tanh)
         .push(Dense::new(512, 4, &mut rng))
 }
 

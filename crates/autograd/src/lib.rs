@@ -43,4 +43,6 @@ mod tape;
 pub use gradcheck::{GradcheckConfig, GradcheckError, gradcheck, gradcheck_params, gradcheck_with};
 pub use ops::{Activation, UnaryOp};
 pub use param::Param;
+/// The lock types behind [`Param::value_mut`] and [`Param::grad_ref`].
+pub use parking_lot;
 pub use tape::{Anomaly, Function, InputGrads, OpValues, Pass, Tape, Var};

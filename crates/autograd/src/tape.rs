@@ -42,20 +42,57 @@ struct Node {
     value: Tensor,
     source: Source,
     requires_grad: bool,
-    inputs_start: u32,
-    inputs_len: u32,
+    inputs: Span,
+    saved: Span,
+}
+
+/// An op's input: the node it reads, and, when that node is a parameter,
+/// the parameter's version when the op read it.
+#[derive(Clone, Copy)]
+struct Edge {
+    id: u32,
+    version: u32,
+}
+
+/// A node's range in one of the tape's flat lists.
+#[derive(Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    /// The span a list's next `len` entries will take.
+    fn next(list_len: usize, len: usize) -> Span {
+        Span {
+            start: list_len as u32,
+            len: len as u32,
+        }
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
 }
 
 #[derive(Default)]
 struct Nodes {
     nodes: Vec<Node>,
-    /// Input ids of every node, back to back; a node owns a range of it.
-    edges: Vec<u32>,
+    /// The inputs of every node, back to back; a node owns a span of it.
+    edges: Vec<Edge>,
+    /// What ops keep for their backward rules, back to back; a node owns a
+    /// span of it. Kept here rather than in each rule so recording an op
+    /// allocates nothing and `OpValues::input` always means an input.
+    saved: Vec<Tensor>,
 }
 
 impl Nodes {
-    fn inputs(&self, node: &Node) -> &[u32] {
-        &self.edges[node.inputs_start as usize..(node.inputs_start + node.inputs_len) as usize]
+    fn inputs(&self, node: &Node) -> &[Edge] {
+        &self.edges[node.inputs.range()]
+    }
+
+    fn saved(&self, node: &Node) -> &[Tensor] {
+        &self.saved[node.saved.range()]
     }
 }
 
@@ -130,6 +167,8 @@ pub struct Tape {
     grads: RefCell<Vec<Option<Tensor>>>,
     /// Set while `backward` has released the parameter nodes' values.
     params_released: Cell<bool>,
+    /// Set on an evaluation tape: layers behave as in evaluation mode.
+    evaluating: bool,
 }
 
 impl Tape {
@@ -173,21 +212,52 @@ impl Tape {
         }
     }
 
-    /// An empty tape that records nothing: a forward pass for evaluation, like
-    /// PyTorch's `torch.no_grad()`. `backward` on it panics.
+    /// An empty tape that records nothing, like PyTorch's `torch.no_grad()`:
+    /// layers still follow their own training flag. `backward` on it panics.
     pub fn no_grad() -> Tape {
         let tape = Tape::new();
         tape.recording.set(false);
         tape
     }
 
+    /// An empty tape for inference: records nothing, and every layer behaves
+    /// as in evaluation mode (no dropout, batch norm with running
+    /// statistics) whatever its own flag says, like PyTorch's
+    /// `model.eval()` inside `torch.inference_mode()`. The mode travels with
+    /// the forward pass instead of living in the model, so threads sharing
+    /// one model can evaluate it at once while another trains it.
+    ///
+    /// ```
+    /// use descent_autograd::Tape;
+    ///
+    /// let tape = Tape::eval();
+    /// assert!(tape.is_evaluating() && !tape.is_recording());
+    /// ```
+    pub fn eval() -> Tape {
+        Tape {
+            evaluating: true,
+            ..Tape::default()
+        }
+    }
+
+    /// True on a tape made by [`Tape::eval`]: layers with a training mode
+    /// (dropout, batch norm) behave as in evaluation mode.
+    pub fn is_evaluating(&self) -> bool {
+        self.evaluating
+    }
+
     /// Runs `f` without recording gradients on this tape, then restores the
-    /// previous mode.
+    /// previous mode, also when `f` panics.
     pub fn without_grad<T>(&self, f: impl FnOnce() -> T) -> T {
-        let previous = self.recording.replace(false);
-        let out = f();
-        self.recording.set(previous);
-        out
+        /// Puts the recording flag back when dropped, even during unwinding.
+        struct Restore<'a>(&'a Cell<bool>, bool);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1);
+            }
+        }
+        let _restore = Restore(&self.recording, self.recording.replace(false));
+        f()
     }
 
     /// True when ops on this tape are recorded for `backward`.
@@ -200,6 +270,7 @@ impl Tape {
         let inner = self.inner.get_mut();
         inner.nodes.clear();
         inner.edges.clear();
+        inner.saved.clear();
         *self.anomaly.get_mut() = None;
         self.params_released.set(false);
     }
@@ -216,7 +287,7 @@ impl Tape {
 
     /// Puts data on the tape; no gradient flows to it.
     pub fn constant(&self, value: Tensor) -> Var<'_> {
-        self.push(value, Source::Constant, false, &[])
+        self.push(value, Source::Constant, false, &[], [])
     }
 
     /// Puts a parameter on the tape; `backward` adds its gradient to the
@@ -224,22 +295,25 @@ impl Tape {
     pub fn param(&self, param: &Param) -> Var<'_> {
         let value = param.value();
         if self.is_recording() {
-            self.push(value, Source::Param(param.clone()), true, &[])
+            self.push(value, Source::Param(param.clone()), true, &[], [])
         } else {
-            self.push(value, Source::Constant, false, &[])
+            self.push(value, Source::Constant, false, &[], [])
         }
     }
 
-    /// Appends the result of an op: its output `value`, its `inputs` and the
-    /// `function` holding its backward rule. Ops whose inputs need no gradient
-    /// (or any op while not recording) are stored as constants.
+    /// Appends the result of an op: its output `value`, its `inputs`, the
+    /// tensors its backward rule needs beyond its inputs and output (`saved`,
+    /// read back with [`OpValues::saved`]; `[]` for none) and the `function`
+    /// holding the rule. Ops whose inputs need no gradient (or any op while
+    /// not recording) are stored as constants, and their saved tensors dropped.
     ///
     /// # Panics
     /// If an input belongs to another tape.
-    pub fn record<'t>(
+    pub fn record<'t, const N: usize>(
         &'t self,
         value: Tensor,
         inputs: &[Var<'t>],
+        saved: [Tensor; N],
         function: impl Function,
     ) -> Var<'t> {
         for input in inputs {
@@ -264,29 +338,41 @@ impl Tape {
             inputs.iter().any(|v| inner.nodes[v.id].requires_grad)
         };
         if requires_grad {
-            self.push(value, Source::Op(Box::new(function)), true, inputs)
+            self.push(value, Source::Op(Box::new(function)), true, inputs, saved)
         } else {
-            self.push(value, Source::Constant, false, &[])
+            self.push(value, Source::Constant, false, &[], [])
         }
     }
 
-    fn push(
+    fn push<const N: usize>(
         &self,
         value: Tensor,
         source: Source,
         requires_grad: bool,
         inputs: &[Var<'_>],
+        saved: [Tensor; N],
     ) -> Var<'_> {
         let mut inner = self.inner.borrow_mut();
-        let inputs_start = inner.edges.len() as u32;
-        inner.edges.extend(inputs.iter().map(|v| v.id as u32));
+        let input_span = Span::next(inner.edges.len(), inputs.len());
+        for input in inputs {
+            let version = match &inner.nodes[input.id].source {
+                Source::Param(param) => param.version(),
+                _ => 0,
+            };
+            inner.edges.push(Edge {
+                id: input.id as u32,
+                version,
+            });
+        }
+        let saved_span = Span::next(inner.saved.len(), N);
+        inner.saved.extend(saved);
         let id = inner.nodes.len();
         inner.nodes.push(Node {
             value,
             source,
             requires_grad,
-            inputs_start,
-            inputs_len: inputs.len() as u32,
+            inputs: input_span,
+            saved: saved_span,
         });
         Var { tape: self, id }
     }
@@ -327,9 +413,11 @@ impl Tape {
                 Source::Param(param) => param.accumulate_grad(grad),
                 Source::Op(function) => {
                     let inputs = inner.inputs(node);
+                    check_param_versions(&inner.nodes, function.name(), inputs);
                     let values = OpValues {
                         nodes: &inner.nodes,
                         inputs,
+                        saved: inner.saved(node),
                         output: &node.value,
                     };
                     let mut input_grads = InputGrads {
@@ -357,16 +445,18 @@ impl Tape {
         inner: &Nodes,
         op: &'static str,
         id: usize,
-        inputs: &[u32],
+        inputs: &[Edge],
         grads: &[Option<Tensor>],
     ) {
-        let non_finite = inputs
-            .iter()
-            .any(|&i| grads[i as usize].as_ref().is_some_and(|g| !g.is_finite()));
+        let non_finite = inputs.iter().any(|e| {
+            grads[e.id as usize]
+                .as_ref()
+                .is_some_and(|g| !g.is_finite())
+        });
         if non_finite {
             let shapes = inputs
                 .iter()
-                .map(|&i| inner.nodes[i as usize].value.shape())
+                .map(|e| inner.nodes[e.id as usize].value.shape())
                 .collect();
             self.note_anomaly(op, id, shapes, Pass::Backward);
         }
@@ -426,17 +516,47 @@ impl Tape {
     }
 }
 
-/// The values an op's backward rule may read: its inputs and its output.
+/// Refuses to back-propagate through an op whose parameter input was
+/// written (by an optimizer step, `set_value`, a checkpoint load) after the
+/// op read it: the rule would pair the new weights with the old
+/// activations and return a wrong gradient, as PyTorch's version counter
+/// guards against.
+///
+/// # Panics
+/// If such an input exists, naming the op and the parameter's shape.
+fn check_param_versions(nodes: &[Node], op: &str, inputs: &[Edge]) {
+    for edge in inputs {
+        if let Source::Param(param) = &nodes[edge.id as usize].source
+            && param.version() != edge.version
+        {
+            panic!(
+                "backward: the parameter of shape {:?} that {op} used was modified after the \
+                 forward pass (by an optimizer step, set_value or a checkpoint load); \
+                 run the forward pass again before calling backward",
+                param.shape()
+            );
+        }
+    }
+}
+
+/// The values an op's backward rule may read: its inputs, what it saved
+/// when it was recorded, and its output.
 pub struct OpValues<'a> {
     nodes: &'a [Node],
-    inputs: &'a [u32],
+    inputs: &'a [Edge],
+    saved: &'a [Tensor],
     output: &'a Tensor,
 }
 
 impl<'a> OpValues<'a> {
     /// The value of input `i`.
     pub fn input(&self, i: usize) -> &'a Tensor {
-        &self.nodes[self.inputs[i] as usize].value
+        &self.nodes[self.inputs[i].id as usize].value
+    }
+
+    /// Saved tensor `i`, in the order given to [`Tape::record`].
+    pub fn saved(&self, i: usize) -> &'a Tensor {
+        &self.saved[i]
     }
 
     /// The op's output value.
@@ -458,7 +578,7 @@ impl<'a> OpValues<'a> {
 /// Receives the gradients an op's backward rule computes for its inputs.
 pub struct InputGrads<'a> {
     nodes: &'a [Node],
-    inputs: &'a [u32],
+    inputs: &'a [Edge],
     grads: &'a mut [Option<Tensor>],
 }
 
@@ -466,7 +586,7 @@ impl InputGrads<'_> {
     /// True when input `i` needs a gradient; rules skip work for the others
     /// (a matmul whose left operand is data computes only the weight gradient).
     pub fn wanted(&self, i: usize) -> bool {
-        self.nodes[self.inputs[i] as usize].requires_grad
+        self.nodes[self.inputs[i].id as usize].requires_grad
     }
 
     /// Adds `grad` to input `i`'s gradient. A gradient with the broadcast
@@ -478,7 +598,7 @@ impl InputGrads<'_> {
         if !self.wanted(i) {
             return;
         }
-        let id = self.inputs[i] as usize;
+        let id = self.inputs[i].id as usize;
         let shape: Shape = self.nodes[id].value.shape();
         let grad = if grad.shape() == shape {
             grad

@@ -167,3 +167,57 @@ fn anomaly_detection_names_the_first_non_finite_op() {
     let _ = quiet.param(&w).ln();
     assert!(quiet.anomaly().is_none(), "detection is opt-in");
 }
+
+#[test]
+#[should_panic(expected = "backward: the parameter of shape [2] that mul used was modified")]
+fn backward_after_the_parameters_changed_is_refused() {
+    let w = Param::new(Tensor::from([2.0, -1.0]));
+    let tape = Tape::new();
+    let x = tape.param(&w);
+    let loss = (x * x).sum();
+    loss.backward();
+    w.value_mut().data_mut()[0] -= 0.1; // what an optimizer step does
+    loss.backward();
+}
+
+#[test]
+fn without_grad_restores_recording_after_a_panic() {
+    let tape = Tape::new();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tape.without_grad(|| panic!("user code failed"))
+    }));
+    assert!(caught.is_err());
+    assert!(tape.is_recording());
+}
+
+#[test]
+fn parameters_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Param>();
+}
+
+#[test]
+fn activations_propagate_nan_as_pytorch_does() {
+    use descent_autograd::Activation;
+    let tape = Tape::new();
+    let x = tape.constant(Tensor::from([f32::NAN, -1.0, 2.0]));
+    for activation in [
+        Activation::Relu,
+        Activation::LeakyRelu(0.1),
+        Activation::Elu(1.0),
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Gelu,
+        Activation::Softplus,
+    ] {
+        let y = x.activation(activation).value();
+        assert!(
+            y.data()[0].is_nan(),
+            "{} turned NaN into {}",
+            activation.name(),
+            y.data()[0]
+        );
+    }
+    assert!(x.clamp(-1.0, 1.0).value().data()[0].is_nan());
+    assert!(Tensor::from([f32::NAN]).relu().data()[0].is_nan());
+}

@@ -17,7 +17,9 @@
 
 pub use descent_autograd as autograd;
 pub use descent_data as data;
+pub use descent_io as io;
 pub use descent_layers as layers;
+pub use descent_optim as optim;
 pub use descent_tensor as tensor;
 
 pub mod plot;
@@ -31,12 +33,13 @@ pub mod prelude {
         Batch, DataError, DataLoader, Dataset, MinMaxScaler, Mnist, Split, Standardizer, Table,
         one_hot, train_test_split,
     };
+    pub use descent_io::{Checkpoint, CheckpointError};
     pub use descent_layers::{
-        Checkpoint, CheckpointError, Dense, Dropout, ELU, Embedding, GELU, Identity, Init,
-        LeakyReLU, LogSoftmax, Module, ParamVisitor, ReLU, Reduction, Sequential, Sigmoid, Softmax,
-        Summary, Tanh, accuracy, bce_loss, bce_with_logits_loss, binary_accuracy,
-        cross_entropy_loss, gradcheck_module, hinge_loss, huber_loss, l1_loss, load_module,
-        mse_loss, nll_loss, save_module, squared_hinge_loss, summary,
+        Dense, Dropout, Embedding, Identity, Init, LogSoftmax, Module, ModuleCheckpoint,
+        ParamVisitor, Reduction, Sequential, Softmax, Summary, TensorKind, accuracy, bce_loss,
+        bce_with_logits_loss, binary_accuracy, cross_entropy_loss, gradcheck_module, hinge_loss,
+        huber_loss, l1_loss, load_module, mse_loss, nll_loss, save_module, squared_hinge_loss,
+        summary,
     };
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,

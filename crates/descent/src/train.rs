@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use descent_autograd::{Tape, Var};
 use descent_data::{Batch, DataLoader, Dataset};
+use descent_io::{Checkpoint, CheckpointError};
 use descent_layers::{
-    Checkpoint, CheckpointError, Module, Reduction, accuracy, bce_with_logits_loss,
-    binary_accuracy, cross_entropy_loss, mse_loss,
+    Module, ModuleCheckpoint, Reduction, accuracy, bce_with_logits_loss, binary_accuracy,
+    cross_entropy_loss, mse_loss,
 };
 use descent_optim::{LrScheduler, Optimizer};
 use indicatif::{ProgressBar, ProgressStyle};

@@ -1,73 +1,37 @@
-//! Activations as modules, for use in [`crate::Sequential`]. As functions they
-//! are methods on `Var` (`x.relu()`, `x.gelu()`, ...).
+//! Activations as layers: the [`Activation`] enum is a module, so
+//! `Sequential::new().push(Dense::new(..)).push(Activation::Relu)` reads as
+//! PyTorch's `nn.Sequential(nn.Linear(..), nn.ReLU())`. As functions they are
+//! methods on `Var` (`x.relu()`, `x.gelu()`, `x.activation(a)`).
 
-use descent_autograd::Var;
+use descent_autograd::{Activation, Var};
 
 use crate::module::Module;
 
-macro_rules! activation {
-    ($(#[$doc:meta])* $name:ident, |$x:ident| $body:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default)]
-        pub struct $name;
+impl Module for Activation {
+    fn forward<'t>(&self, x: Var<'t>) -> Var<'t> {
+        x.activation(*self)
+    }
 
-        impl Module for $name {
-            fn forward<'t>(&self, $x: Var<'t>) -> Var<'t> {
-                $body
-            }
+    fn describe(&self) -> String {
+        match self {
+            Activation::LeakyRelu(slope) => format!("LeakyRelu({slope})"),
+            Activation::Elu(alpha) => format!("Elu({alpha})"),
+            other => format!("{other:?}"),
         }
-    };
-}
-
-activation!(
-    /// `max(x, 0)`.
-    ReLU, |x| x.relu());
-activation!(
-    /// The logistic sigmoid.
-    Sigmoid, |x| x.sigmoid());
-activation!(
-    /// Hyperbolic tangent.
-    Tanh, |x| x.tanh());
-activation!(
-    /// GELU, exact erf form (PyTorch's default).
-    GELU, |x| x.gelu());
-activation!(
-    /// Passes its input through unchanged.
-    Identity, |x| x);
-
-/// `x` for positive `x`, else `slope * x` (PyTorch default slope 0.01).
-#[derive(Clone, Copy, Debug)]
-pub struct LeakyReLU(pub f32);
-
-impl Default for LeakyReLU {
-    fn default() -> LeakyReLU {
-        LeakyReLU(0.01)
     }
 }
 
-impl Module for LeakyReLU {
+/// Passes its input through unchanged (PyTorch's `nn.Identity`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Identity;
+
+impl Module for Identity {
     fn forward<'t>(&self, x: Var<'t>) -> Var<'t> {
-        x.leaky_relu(self.0)
+        x
     }
 }
 
-/// `x` for positive `x`, else `alpha * (e^x - 1)` (PyTorch default alpha 1).
-#[derive(Clone, Copy, Debug)]
-pub struct ELU(pub f32);
-
-impl Default for ELU {
-    fn default() -> ELU {
-        ELU(1.0)
-    }
-}
-
-impl Module for ELU {
-    fn forward<'t>(&self, x: Var<'t>) -> Var<'t> {
-        x.elu(self.0)
-    }
-}
-
-/// Softmax along an axis (PyTorch's `dim`), usually `-1`.
+/// Softmax along an axis (PyTorch's `nn.Softmax(dim)`), usually `-1`.
 #[derive(Clone, Copy, Debug)]
 pub struct Softmax(pub isize);
 
@@ -77,7 +41,7 @@ impl Module for Softmax {
     }
 }
 
-/// Log-softmax along an axis, usually `-1`.
+/// Log-softmax along an axis (PyTorch's `nn.LogSoftmax(dim)`), usually `-1`.
 #[derive(Clone, Copy, Debug)]
 pub struct LogSoftmax(pub isize);
 

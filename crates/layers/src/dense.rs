@@ -12,7 +12,10 @@ use crate::module::{Module, ParamVisitor};
 /// An activation given with [`Dense::with_activation`] (Keras'
 /// `Dense(128, activation="relu")`) is applied in the same op, one pass
 /// over the product with the bias: faster than a separate activation layer,
-/// with the same values.
+/// with the same values. A [`crate::Sequential`] fuses a `Dense` followed by
+/// an [`Activation`] layer the same way, so PyTorch-style models get the
+/// speed too.
+#[derive(Debug)]
 pub struct Dense {
     weight: Param,
     bias: Option<Param>,
@@ -45,9 +48,9 @@ impl Dense {
     }
 
     /// The same layer followed by `activation`, fused into its op. In a
-    /// [`crate::Sequential`] the activation takes no position of its own,
-    /// so parameter names differ from a separate activation layer's
-    /// (`1.weight` where PyTorch's `Linear, ReLU, Linear` has `2.weight`).
+    /// [`crate::Sequential`] the activation takes a position of its own, as
+    /// in PyTorch's `Linear, ReLU, Linear`, so parameter names match
+    /// PyTorch's (`0.weight`, `2.weight`).
     ///
     /// ```
     /// use descent_autograd::Activation;
@@ -59,6 +62,8 @@ impl Dense {
     ///     .push(Dense::new(784, 128, &mut rng).with_activation(Activation::Relu))
     ///     .push(Dense::new(128, 10, &mut rng));
     /// assert_eq!(model.num_parameters(), 784 * 128 + 128 + 128 * 10 + 10);
+    /// let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
+    /// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
     /// ```
     pub fn with_activation(mut self, activation: Activation) -> Dense {
         self.activation = Some(activation);
@@ -68,6 +73,17 @@ impl Dense {
     /// The activation applied after the bias, if any.
     pub fn activation(&self) -> Option<Activation> {
         self.activation
+    }
+
+    /// Another handle on the same parameters with `activation` (none for
+    /// `None`): how a `Sequential` splits and fuses layers. Not public, as a
+    /// public `Clone` would read as a deep copy.
+    pub(crate) fn share_with_activation(&self, activation: Option<Activation>) -> Dense {
+        Dense {
+            weight: self.weight.clone(),
+            bias: self.bias.clone(),
+            activation,
+        }
     }
 
     /// The weight, `[outputs, inputs]`.

@@ -1,8 +1,9 @@
 //! Dropout: zeroes random elements while training, nothing in evaluation.
 
-use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use descent_autograd::Var;
+use descent_autograd::parking_lot::Mutex;
 use descent_tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -11,11 +12,13 @@ use crate::module::Module;
 
 /// Zeroes each element with probability `p` in training mode and scales the
 /// rest by `1 / (1 - p)` (inverted dropout, as PyTorch); the identity in
-/// evaluation mode. Seeded, so runs are reproducible.
+/// evaluation mode and on a `Tape::eval` tape. Seeded, so runs are
+/// reproducible.
+#[derive(Debug)]
 pub struct Dropout {
     p: f32,
-    training: Cell<bool>,
-    rng: RefCell<StdRng>,
+    training: AtomicBool,
+    rng: Mutex<StdRng>,
 }
 
 impl Dropout {
@@ -30,34 +33,41 @@ impl Dropout {
         );
         Dropout {
             p,
-            training: Cell::new(true),
-            rng: RefCell::new(StdRng::seed_from_u64(seed)),
+            training: AtomicBool::new(true),
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
         }
     }
 }
 
 impl Module for Dropout {
     fn forward<'t>(&self, x: Var<'t>) -> Var<'t> {
-        if !self.training.get() || self.p == 0.0 {
+        if !self.is_training() || x.tape().is_evaluating() || self.p == 0.0 {
             return x;
         }
         let keep = 1.0 - self.p;
-        let mut rng = self.rng.borrow_mut();
         let shape = x.shape();
-        let mask: Vec<f32> = (0..shape.numel())
-            .map(|_| {
-                if rng.random::<f32>() < keep {
-                    1.0 / keep
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        x * x.tape().constant(Tensor::from_vec(mask, shape))
+        let mask = {
+            let mut rng = self.rng.lock();
+            Tensor::from_iter(
+                shape,
+                std::iter::repeat_with(|| {
+                    if rng.random::<f32>() < keep {
+                        1.0 / keep
+                    } else {
+                        0.0
+                    }
+                }),
+            )
+        };
+        x * x.tape().constant(mask)
     }
 
     fn set_training(&self, training: bool) {
-        self.training.set(training);
+        self.training.store(training, Ordering::Relaxed);
+    }
+
+    fn is_training(&self) -> bool {
+        self.training.load(Ordering::Relaxed)
     }
 
     fn describe(&self) -> String {

@@ -2,13 +2,13 @@
 //!
 //! ```
 //! use descent_autograd::Tape;
-//! use descent_layers::{Dense, Module, ReLU, Reduction, Sequential, cross_entropy_loss};
+//! use descent_layers::{Activation, Dense, Module, Reduction, Sequential, cross_entropy_loss};
 //! use descent_tensor::{Tensor, seeded_rng};
 //!
 //! let mut rng = seeded_rng(0);
 //! let model = Sequential::new()
 //!     .push(Dense::new(4, 8, &mut rng))
-//!     .push(ReLU)
+//!     .push(Activation::Relu)
 //!     .push(Dense::new(8, 3, &mut rng));
 //! let tape = Tape::new();
 //! let x = tape.constant(Tensor::randn([5, 4], &mut rng));
@@ -29,10 +29,11 @@ mod module;
 mod sequential;
 mod summary;
 
-pub use activation::{ELU, GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
-pub use checkpoint::{Checkpoint, CheckpointError, load_module, save_module};
+pub use activation::{Identity, LogSoftmax, Softmax};
+pub use checkpoint::{ModuleCheckpoint, load_module, save_module};
 pub use dense::Dense;
 pub use descent_autograd::Activation;
+pub use descent_io::{Checkpoint, CheckpointError};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use init::Init;
@@ -41,6 +42,6 @@ pub use loss::{
     mse_loss, nll_loss, squared_hinge_loss,
 };
 pub use metrics::{accuracy, binary_accuracy};
-pub use module::{Module, ParamVisitor, gradcheck_module};
+pub use module::{Module, ParamVisitor, TensorKind, gradcheck_module};
 pub use sequential::Sequential;
 pub use summary::{LayerSummary, Summary, summary};

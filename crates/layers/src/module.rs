@@ -1,5 +1,6 @@
-//! The `Module` trait: a forward pass plus a walk over named parameters, which
-//! is all optimizers, checkpoints and summaries need from any layer.
+//! The `Module` trait: a forward pass plus a walk over named parameters and
+//! buffers, which is all optimizers, checkpoints and summaries need from any
+//! layer.
 
 use descent_autograd::{Param, Var};
 
@@ -9,6 +10,9 @@ use descent_autograd::{Param, Var};
 /// sub-modules, [`Module::visit_params`]; everything else (parameter lists,
 /// counts, checkpoints, optimizers) then works for it, including modules
 /// defined outside this crate.
+///
+/// Modules are `Send + Sync`: a trained model can move to a worker thread,
+/// or serve forward passes from many threads at once behind an `Arc`.
 ///
 /// ```
 /// use descent_autograd::{Param, Tape, Var};
@@ -35,20 +39,31 @@ use descent_autograd::{Param, Var};
 /// let tape = Tape::new();
 /// assert_eq!(m.forward(tape.constant(Tensor::from([3.0]))).item(), 19.0);
 /// ```
-pub trait Module {
+pub trait Module: Send + Sync {
     /// The forward pass.
     fn forward<'t>(&self, input: Var<'t>) -> Var<'t>;
 
-    /// Reports every parameter (directly, or through sub-modules with
-    /// [`ParamVisitor::module`]) in a fixed order. The default has none.
+    /// Reports every parameter and buffer (directly, or through sub-modules
+    /// with [`ParamVisitor::module`]) in a fixed order. The default has none.
     fn visit_params(&self, visitor: &mut ParamVisitor<'_>) {
         let _ = visitor;
     }
 
-    /// Switches between training and evaluation behaviour (dropout); modules
-    /// that contain others pass it on. The default does nothing.
+    /// Switches between training and evaluation behaviour (dropout, batch
+    /// norm), as PyTorch's `train()`/`eval()`; modules that contain others
+    /// pass it on. The default does nothing: a layer that behaves the same
+    /// in both modes keeps no flag. A forward pass on a
+    /// [`descent_autograd::Tape::eval`] tape runs every layer in evaluation
+    /// mode without touching this flag, which is how `evaluate` and
+    /// `predict` stay safe to call from several threads at once.
     fn set_training(&self, training: bool) {
         let _ = training;
+    }
+
+    /// The mode [`Module::set_training`] last set (PyTorch's `training`);
+    /// `true` for a module that keeps no flag.
+    fn is_training(&self) -> bool {
+        true
     }
 
     /// A short description for summaries, e.g. `Dense(784 -> 128)`.
@@ -60,11 +75,20 @@ pub trait Module {
     /// Every parameter with its dotted name, like PyTorch's
     /// `named_parameters()`: `0.weight`, `0.bias`, `2.weight`, ...
     fn named_parameters(&self) -> Vec<(String, Param)> {
-        let mut out = Vec::new();
-        self.visit_params(&mut ParamVisitor::new(&mut |name, p| {
-            out.push((name.to_string(), p.clone()))
-        }));
-        out
+        named(self, |kind| kind == TensorKind::Parameter)
+    }
+
+    /// Every buffer (state that is saved but not trained, such as batch
+    /// norm's running statistics) with its dotted name, like PyTorch's
+    /// `named_buffers()`.
+    fn named_buffers(&self) -> Vec<(String, Param)> {
+        named(self, |kind| kind != TensorKind::Parameter)
+    }
+
+    /// Parameters and buffers together, in visiting order: what PyTorch's
+    /// `state_dict()` holds, and what checkpoints and safetensors files save.
+    fn state_dict(&self) -> Vec<(String, Param)> {
+        named(self, |_| true)
     }
 
     /// Every parameter, in the order of [`Module::named_parameters`].
@@ -110,15 +134,41 @@ pub trait Module {
     }
 }
 
-/// Walks a module's parameters, building each one's dotted name.
+/// What a tensor reported to a [`ParamVisitor`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TensorKind {
+    /// Trained by optimizers.
+    Parameter,
+    /// Saved with the model but not trained (running statistics).
+    Buffer,
+    /// A buffer holding a count (batch norm's `num_batches_tracked`): an
+    /// integer in PyTorch's files.
+    CountBuffer,
+}
+
+/// The named tensors of `module` whose kind passes `keep`.
+fn named<M: Module + ?Sized>(
+    module: &M,
+    keep: impl Fn(TensorKind) -> bool,
+) -> Vec<(String, Param)> {
+    let mut out = Vec::new();
+    module.visit_params(&mut ParamVisitor::new(&mut |name, p, kind| {
+        if keep(kind) {
+            out.push((name.to_string(), p.clone()))
+        }
+    }));
+    out
+}
+
+/// Walks a module's parameters and buffers, building each one's dotted name.
 pub struct ParamVisitor<'a> {
     prefix: String,
-    visit: &'a mut dyn FnMut(&str, &Param),
+    visit: &'a mut dyn FnMut(&str, &Param, TensorKind),
 }
 
 impl<'a> ParamVisitor<'a> {
-    /// A visitor calling `visit(name, param)` for every parameter.
-    pub fn new(visit: &'a mut dyn FnMut(&str, &Param)) -> ParamVisitor<'a> {
+    /// A visitor calling `visit(name, tensor, kind)` for every parameter and buffer.
+    pub fn new(visit: &'a mut dyn FnMut(&str, &Param, TensorKind)) -> ParamVisitor<'a> {
         ParamVisitor {
             prefix: String::new(),
             visit,
@@ -127,9 +177,19 @@ impl<'a> ParamVisitor<'a> {
 
     /// Reports a parameter of the current module.
     pub fn param(&mut self, name: &str, param: &Param) {
+        self.report(name, param, TensorKind::Parameter);
+    }
+
+    /// Reports a buffer of the current module: saved and loaded with the
+    /// model, never given to an optimizer.
+    pub fn buffer(&mut self, name: &str, buffer: &Param, kind: TensorKind) {
+        self.report(name, buffer, kind);
+    }
+
+    fn report(&mut self, name: &str, tensor: &Param, kind: TensorKind) {
         let start = self.prefix.len();
         self.prefix.push_str(name);
-        (self.visit)(&self.prefix, param);
+        (self.visit)(&self.prefix, tensor, kind);
         self.prefix.truncate(start);
     }
 

@@ -34,11 +34,11 @@ pub struct Summary {
 /// and tabulates every layer.
 ///
 /// ```
-/// use descent_layers::{Dense, ReLU, Sequential, summary};
+/// use descent_layers::{Activation, Dense, Sequential, summary};
 /// use descent_tensor::seeded_rng;
 ///
 /// let mut rng = seeded_rng(0);
-/// let mlp = Sequential::new().push(Dense::new(784, 128, &mut rng)).push(ReLU).push(Dense::new(128, 10, &mut rng));
+/// let mlp = Sequential::new().push(Dense::new(784, 128, &mut rng)).push(Activation::Relu).push(Dense::new(128, 10, &mut rng));
 /// let s = summary(&mlp, [1, 784]);
 /// assert_eq!(s.total_parameters, 101_770);
 /// println!("{s}");

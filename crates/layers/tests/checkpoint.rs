@@ -8,7 +8,7 @@ fn mlp(hidden: usize, seed: u64) -> Sequential {
     let mut rng = seeded_rng(seed);
     Sequential::new()
         .push(Dense::new(4, hidden, &mut rng))
-        .push(ReLU)
+        .push(Activation::Relu)
         .push(Dense::new(hidden, 3, &mut rng))
 }
 
@@ -34,9 +34,10 @@ fn save_then_load_gives_bit_identical_outputs() {
     assert!(!output(&original).bit_eq(&output(&restored)));
     load_module(&restored, &path).unwrap();
     assert!(output(&original).bit_eq(&output(&restored)));
-    assert!(
-        !dir.join("model.ckpt.tmp").exists(),
-        "the temporary file was left behind"
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "a temporary file was left behind"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -104,7 +105,7 @@ fn corrupt_and_foreign_files_are_errors() {
     future[8] = 9;
     assert_eq!(
         Checkpoint::from_bytes(&future).unwrap_err().to_string(),
-        "checkpoint format version 9 is not supported (this build reads version 1)"
+        "checkpoint format version 9 is not supported (this build reads version 2)"
     );
     let mut padded = bytes;
     padded.push(0);
@@ -112,17 +113,42 @@ fn corrupt_and_foreign_files_are_errors() {
 }
 
 #[test]
-fn a_failed_save_leaves_the_previous_checkpoint_intact() {
+fn a_failed_save_is_an_error_naming_the_path_and_creates_nothing() {
     let dir = temp_dir("failed-save");
+    let path = dir.join("no-such-dir").join("model.ckpt");
+    let err = save_module(&mlp(4, 1), &path).unwrap_err();
+    assert!(err.to_string().contains("no-such-dir"), "{err}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn concurrent_saves_to_one_path_never_show_a_partial_file() {
+    let dir = temp_dir("concurrent");
     let path = dir.join("model.ckpt");
-    let first = mlp(4, 1);
-    save_module(&first, &path).unwrap();
-    // A directory where the temporary file should go makes the write fail.
-    std::fs::create_dir_all(dir.join("model.ckpt.tmp")).unwrap();
-    assert!(save_module(&mlp(4, 2), &path).is_err());
-    let restored = mlp(4, 3);
-    load_module(&restored, &path).unwrap();
-    assert!(output(&restored).bit_eq(&output(&first)));
+    let models: Vec<Sequential> = (0..3).map(|seed| mlp(16, seed)).collect();
+    save_module(&models[0], &path).unwrap();
+    let outputs: Vec<Tensor> = models.iter().map(output).collect();
+    std::thread::scope(|scope| {
+        for model in &models {
+            let path = &path;
+            scope.spawn(move || {
+                for _ in 0..30 {
+                    save_module(model, path).unwrap();
+                }
+            });
+        }
+        scope.spawn(|| {
+            for _ in 0..60 {
+                let reader = mlp(16, 9);
+                load_module(&reader, &path).expect("a reader always sees a complete file");
+                let seen = output(&reader);
+                assert!(outputs.iter().any(|o| o.bit_eq(&seen)));
+            }
+        });
+    });
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(left.len(), 1, "temporary files were left behind: {left:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

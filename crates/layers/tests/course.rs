@@ -87,7 +87,7 @@ fn summary_of_the_mnist_mlp_lists_its_layers_and_101770_parameters() {
     let mut rng = seeded_rng(0);
     let mlp = Sequential::new()
         .push(Dense::new(784, 128, &mut rng))
-        .push(ReLU)
+        .push(Activation::Relu)
         .push(Dense::new(128, 10, &mut rng));
     let s = summary(&mlp, [32, 784]);
     assert_eq!(s.total_parameters, 101_770);
@@ -107,7 +107,7 @@ fn summary_of_the_mnist_mlp_lists_its_layers_and_101770_parameters() {
         rows,
         vec![
             ("0", "Dense(784 -> 128)", vec![32, 128], 100_480),
-            ("1", "ReLU", vec![32, 128], 0),
+            ("1", "Relu", vec![32, 128], 0),
             ("2", "Dense(128 -> 10)", vec![32, 10], 1_290),
         ]
     );

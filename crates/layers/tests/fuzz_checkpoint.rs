@@ -1,8 +1,10 @@
 //! Property tests: random bytes, truncations and single-byte mutations of a
 //! valid checkpoint are errors, never panics; a header claiming a huge
-//! payload is refused before anything is allocated for it.
+//! payload is refused before anything is allocated for it. The payload
+//! decoder is attacked directly too, since random bytes rarely get past the
+//! checksum.
 
-use descent_layers::{Checkpoint, CheckpointError, Dense, Sequential};
+use descent_layers::{Checkpoint, CheckpointError, Dense, ModuleCheckpoint, Sequential};
 use descent_tensor::seeded_rng;
 use proptest::prelude::*;
 
@@ -29,6 +31,23 @@ proptest! {
         let mut bytes = valid(0, 2)[..24].to_vec();
         bytes.extend(tail);
         prop_assert!(Checkpoint::from_bytes(&bytes).is_err());
+    }
+
+    #[test]
+    fn random_payloads_are_errors_not_panics(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = Checkpoint::from_payload(&bytes);
+    }
+
+    #[test]
+    fn mutated_payloads_load_or_fail_cleanly(seed in 0u64..50, width in 1usize..6, at in any::<prop::sample::Index>(), flip in 1u8..=255) {
+        let mut payload = valid(seed, width)[24..].to_vec();
+        let i = at.index(payload.len());
+        payload[i] ^= flip;
+        if let Ok(checkpoint) = Checkpoint::from_payload(&payload) {
+            // Whatever decodes must encode and decode back to the same bytes.
+            let again = Checkpoint::from_bytes(&checkpoint.to_bytes()).unwrap();
+            prop_assert_eq!(again.to_bytes(), checkpoint.to_bytes());
+        }
     }
 
     #[test]

@@ -19,12 +19,12 @@ fn every_layer_passes_gradcheck() {
             "dense without bias",
             Box::new(Dense::with_init(3, 2, Init::XavierNormal, false, &mut rng)),
         ),
-        ("relu", Box::new(ReLU)),
-        ("leaky_relu", Box::new(LeakyReLU::default())),
-        ("elu", Box::new(ELU::default())),
-        ("sigmoid", Box::new(Sigmoid)),
-        ("tanh", Box::new(Tanh)),
-        ("gelu", Box::new(GELU)),
+        ("relu", Box::new(Activation::Relu)),
+        ("leaky_relu", Box::new(Activation::LeakyRelu(0.01))),
+        ("elu", Box::new(Activation::Elu(1.0))),
+        ("sigmoid", Box::new(Activation::Sigmoid)),
+        ("tanh", Box::new(Activation::Tanh)),
+        ("gelu", Box::new(Activation::Gelu)),
         ("softmax", Box::new(Softmax(-1))),
         ("log_softmax", Box::new(LogSoftmax(1))),
         ("identity", Box::new(Identity)),
@@ -34,7 +34,7 @@ fn every_layer_passes_gradcheck() {
             Box::new(
                 Sequential::new()
                     .push(Dense::new(3, 5, &mut rng))
-                    .push(Tanh)
+                    .push(Activation::Tanh)
                     .push(Dense::new(5, 2, &mut rng)),
             ),
         ),
@@ -63,8 +63,21 @@ fn dropout_scales_in_training_and_passes_through_in_eval() {
             .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6)
     );
     layer.set_training(false);
+    assert!(!layer.is_training());
     let eval = layer.forward(tape.constant(Tensor::ones([5]))).value();
     assert_eq!(eval.to_vec(), vec![1.0; 5]);
+}
+
+#[test]
+fn an_eval_tape_turns_dropout_off_without_touching_the_flag() {
+    let model = Sequential::new().push(Dropout::new(0.5, 3));
+    assert!(model.is_training());
+    let tape = Tape::eval();
+    let out = model.forward(tape.constant(Tensor::ones([100]))).value();
+    assert_eq!(out.to_vec(), vec![1.0; 100]);
+    assert!(model.is_training(), "an eval tape changed the model's mode");
+    model.set_training(false);
+    assert!(!model.is_training() && !model.layers()[0].is_training());
 }
 
 #[test]
@@ -178,7 +191,7 @@ fn sequential_names_and_counts_parameters_like_pytorch() {
     let mut rng = seeded_rng(0);
     let mlp = Sequential::new()
         .push(Dense::new(784, 128, &mut rng))
-        .push(ReLU)
+        .push(Activation::Relu)
         .push(Dense::new(128, 10, &mut rng));
     let named: Vec<(String, Vec<usize>)> = mlp
         .named_parameters()
@@ -206,6 +219,114 @@ fn sequential_names_and_counts_parameters_like_pytorch() {
     assert_eq!(names, ["0.0.weight", "0.0.bias"]);
 }
 
+#[test]
+fn a_fused_dense_and_activation_keep_pytorch_names_and_unfused_values() {
+    let fused = Sequential::new()
+        .push(Dense::new(5, 4, &mut seeded_rng(0)).with_activation(Activation::Tanh))
+        .push(Dense::new(4, 3, &mut seeded_rng(1)));
+    let pytorch_style = Sequential::new()
+        .push(Dense::new(5, 4, &mut seeded_rng(0)))
+        .push(Activation::Tanh)
+        .push(Dense::new(4, 3, &mut seeded_rng(1)));
+    let names = |m: &Sequential| -> Vec<String> {
+        m.named_parameters().into_iter().map(|(n, _)| n).collect()
+    };
+    assert_eq!(names(&fused), ["0.weight", "0.bias", "2.weight", "2.bias"]);
+    assert_eq!(names(&fused), names(&pytorch_style));
+    assert_eq!(fused.len(), 3);
+
+    // Layer by layer without fusion: the reference values and gradients.
+    let x = randn(&[6, 5], 7);
+    let by_layer = |model: &Sequential| {
+        let tape = Tape::new();
+        let mut v = tape.constant(x.clone());
+        for layer in model.layers() {
+            v = layer.forward(v);
+        }
+        v.square().sum().backward();
+        let grads: Vec<Tensor> = model
+            .parameters()
+            .iter()
+            .map(|p| p.grad().unwrap())
+            .collect();
+        model.zero_grad();
+        (v.value(), grads)
+    };
+    let whole = |model: &Sequential| {
+        let tape = Tape::new();
+        let v = model.forward(tape.constant(x.clone()));
+        // One fused node instead of a linear node and a tanh node.
+        let nodes = tape.len();
+        v.square().sum().backward();
+        let grads: Vec<Tensor> = model
+            .parameters()
+            .iter()
+            .map(|p| p.grad().unwrap())
+            .collect();
+        model.zero_grad();
+        (v.value(), grads, nodes)
+    };
+    let (reference, reference_grads) = by_layer(&pytorch_style);
+    for model in [&fused, &pytorch_style] {
+        let (value, grads, nodes) = whole(model);
+        assert!(value.bit_eq(&reference));
+        assert!(grads.iter().zip(&reference_grads).all(|(a, b)| a.bit_eq(b)));
+        assert_eq!(
+            nodes,
+            1 + 4 + 1 + 1,
+            "input, 4 parameters, fused layer, last layer"
+        );
+    }
+}
+
+#[test]
+fn models_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Dense>();
+    assert_send_sync::<Sequential>();
+    assert_send_sync::<Dropout>();
+    assert_send_sync::<Embedding>();
+    assert_send_sync::<Box<dyn Module>>();
+}
+
+#[test]
+fn inference_from_four_threads_matches_one_thread_bit_for_bit() {
+    let mut rng = seeded_rng(3);
+    let model = std::sync::Arc::new(
+        Sequential::new()
+            .push(Dense::new(20, 64, &mut rng))
+            .push(Activation::Relu)
+            .push(Dropout::new(0.5, 1))
+            .push(Dense::new(64, 5, &mut rng)),
+    );
+    let inputs: Vec<Tensor> = (0..4).map(|seed| randn(&[32, 20], seed)).collect();
+    let infer = |model: &Sequential, x: &Tensor| {
+        let tape = Tape::eval();
+        model.forward(tape.constant(x.clone())).value()
+    };
+    let serial: Vec<Tensor> = inputs.iter().map(|x| infer(&model, x)).collect();
+    let parallel: Vec<Tensor> = std::thread::scope(|scope| {
+        let handles: Vec<_> = inputs
+            .iter()
+            .map(|x| {
+                let model = std::sync::Arc::clone(&model);
+                scope.spawn(move || (0..50).map(|_| infer(&model, x)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let runs = h.join().unwrap();
+                assert!(runs.windows(2).all(|w| w[0].bit_eq(&w[1])));
+                runs.into_iter().next().unwrap()
+            })
+            .collect()
+    });
+    for (a, b) in serial.iter().zip(&parallel) {
+        assert!(a.bit_eq(b));
+    }
+}
+
 fn sgd_step(params: &[Param], lr: f32) {
     for p in params {
         let grad = p.grad().expect("every parameter got a gradient");
@@ -219,7 +340,7 @@ fn a_two_layer_mlp_learns_xor() {
     let mut rng = seeded_rng(7);
     let model = Sequential::new()
         .push(Dense::new(2, 8, &mut rng))
-        .push(Tanh)
+        .push(Activation::Tanh)
         .push(Dense::new(8, 1, &mut rng));
     let x = Tensor::from([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
     let y = Tensor::from([[0.0], [1.0], [1.0], [0.0]]);

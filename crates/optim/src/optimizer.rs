@@ -1,10 +1,9 @@
 //! Parameter groups, per-parameter state and checkpoints around any
 //! [`UpdateRule`].
 
-use std::cell::{Ref, RefMut};
-
 use descent_autograd::Param;
-use descent_layers::{Checkpoint, CheckpointError};
+use descent_autograd::parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+use descent_io::{Checkpoint, CheckpointError};
 use descent_tensor::Tensor;
 use descent_tensor::parallel::PARALLEL_MIN_WORK;
 use rayon::prelude::*;
@@ -130,8 +129,8 @@ impl<R: UpdateRule> Optim<R> {
 /// A parameter's value and gradient, borrowed for its update, and its
 /// state with the step counted.
 struct Borrowed<'a> {
-    value: RefMut<'a, Tensor>,
-    grad: Ref<'a, Option<Tensor>>,
+    value: RwLockWriteGuard<'a, Tensor>,
+    grad: RwLockReadGuard<'a, Option<Tensor>>,
     state: &'a mut ParamState,
 }
 

@@ -1,7 +1,7 @@
 //! Applying schedules to optimizers, and the metric-driven
 //! reduce-on-plateau policy.
 
-use descent_layers::{Checkpoint, CheckpointError};
+use descent_io::{Checkpoint, CheckpointError};
 
 use crate::optimizer::Optimizer;
 use crate::schedule::Schedule;

@@ -2,7 +2,10 @@
 //! bit; parameter groups, clipping and invalid options behave as documented.
 
 use descent_autograd::{Param, Tape};
-use descent_layers::{Checkpoint, Dense, Module, Reduction, Sequential, Tanh, cross_entropy_loss};
+use descent_io::Checkpoint;
+use descent_layers::{
+    Activation, Dense, Module, ModuleCheckpoint, Reduction, Sequential, cross_entropy_loss,
+};
 use descent_optim::*;
 use descent_tensor::{Tensor, seeded_rng};
 
@@ -10,7 +13,7 @@ fn model(seed: u64) -> Sequential {
     let mut rng = seeded_rng(seed);
     Sequential::new()
         .push(Dense::new(4, 6, &mut rng))
-        .push(Tanh)
+        .push(Activation::Tanh)
         .push(Dense::new(6, 3, &mut rng))
 }
 

@@ -339,9 +339,9 @@ impl Tensor {
         self.map_weighted(TRANSCENDENTAL_COST, sigmoid)
     }
 
-    /// Element-wise `max(x, 0)`.
+    /// Element-wise `max(x, 0)`; NaN stays NaN, as in PyTorch.
     pub fn relu(&self) -> Tensor {
-        self.map(|x| if x > 0.0 { x } else { 0.0 })
+        self.map(|x| if x > 0.0 || x.is_nan() { x } else { 0.0 })
     }
 
     /// Element-wise `x ^ p` for a scalar exponent.

@@ -14,8 +14,12 @@ impl<'t> ops::Add for Var<'t> {
     /// `self + other` with broadcasting; panics naming both shapes if they
     /// cannot be broadcast.
     fn add(self, other: Var<'t>) -> Var<'t> {
-        self.tape
-            .record(self.with_values(other, Tensor::add), &[self, other], Add)
+        self.tape.record(
+            self.with_values(other, Tensor::add),
+            &[self, other],
+            [],
+            Add,
+        )
     }
 }
 
@@ -23,8 +27,12 @@ impl<'t> ops::Sub for Var<'t> {
     type Output = Var<'t>;
     /// `self - other` with broadcasting.
     fn sub(self, other: Var<'t>) -> Var<'t> {
-        self.tape
-            .record(self.with_values(other, Tensor::sub), &[self, other], Sub)
+        self.tape.record(
+            self.with_values(other, Tensor::sub),
+            &[self, other],
+            [],
+            Sub,
+        )
     }
 }
 
@@ -32,8 +40,12 @@ impl<'t> ops::Mul for Var<'t> {
     type Output = Var<'t>;
     /// `self * other` element-wise, with broadcasting.
     fn mul(self, other: Var<'t>) -> Var<'t> {
-        self.tape
-            .record(self.with_values(other, Tensor::mul), &[self, other], Mul)
+        self.tape.record(
+            self.with_values(other, Tensor::mul),
+            &[self, other],
+            [],
+            Mul,
+        )
     }
 }
 
@@ -41,8 +53,12 @@ impl<'t> ops::Div for Var<'t> {
     type Output = Var<'t>;
     /// `self / other` element-wise, with broadcasting.
     fn div(self, other: Var<'t>) -> Var<'t> {
-        self.tape
-            .record(self.with_values(other, Tensor::div), &[self, other], Div)
+        self.tape.record(
+            self.with_values(other, Tensor::div),
+            &[self, other],
+            [],
+            Div,
+        )
     }
 }
 
@@ -53,8 +69,12 @@ impl<'t> Var<'t> {
     /// # Panics
     /// If the shapes cannot be broadcast.
     pub fn pow(self, other: Var<'t>) -> Var<'t> {
-        self.tape
-            .record(self.with_values(other, Tensor::pow), &[self, other], Pow)
+        self.tape.record(
+            self.with_values(other, Tensor::pow),
+            &[self, other],
+            [],
+            Pow,
+        )
     }
 
     /// Element-wise maximum, with broadcasting; ties split the gradient evenly.
@@ -65,6 +85,7 @@ impl<'t> Var<'t> {
         self.tape.record(
             self.with_values(other, Tensor::maximum),
             &[self, other],
+            [],
             Extremum("maximum"),
         )
     }
@@ -77,6 +98,7 @@ impl<'t> Var<'t> {
         self.tape.record(
             self.with_values(other, Tensor::minimum),
             &[self, other],
+            [],
             Extremum("minimum"),
         )
     }

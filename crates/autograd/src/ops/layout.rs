@@ -12,7 +12,7 @@ impl<'t> Var<'t> {
     /// If the element counts differ.
     pub fn reshape(self, shape: impl Into<Shape>) -> Var<'t> {
         self.tape
-            .record(self.value().reshape(shape), &[self], Reshape)
+            .record(self.value().reshape(shape), &[self], [], Reshape)
     }
 
     /// Applies `f`, an op on `[rows, features]` matrices, to a
@@ -32,7 +32,8 @@ impl<'t> Var<'t> {
     /// If an axis is out of range.
     pub fn transpose(self, axis_a: isize, axis_b: isize) -> Var<'t> {
         let value = self.value().transpose(axis_a, axis_b);
-        self.tape.record(value, &[self], Transpose(axis_a, axis_b))
+        self.tape
+            .record(value, &[self], [], Transpose(axis_a, axis_b))
     }
 
     /// The transpose of a matrix (last two axes swapped).
@@ -51,7 +52,7 @@ impl<'t> Var<'t> {
         let x = self.value();
         let axis = x.shape().axis("narrow", axis);
         let value = x.narrow(axis as isize, start, len);
-        self.tape.record(value, &[self], Narrow { axis, start })
+        self.tape.record(value, &[self], [], Narrow { axis, start })
     }
 
     /// Joins values along an existing axis.
@@ -64,7 +65,7 @@ impl<'t> Var<'t> {
         let refs: Vec<&Tensor> = values.iter().collect();
         let out = Tensor::concat(&refs, axis);
         let axis = values[0].shape().axis("concat", axis);
-        parts[0].tape.record(out, parts, Concat { axis })
+        parts[0].tape.record(out, parts, [], Concat { axis })
     }
 
     /// Stacks equally shaped values along a new axis.
@@ -99,7 +100,7 @@ impl<'t> Var<'t> {
     pub fn index_select(self, indices: &[usize]) -> Var<'t> {
         let value = self.value().index_select(indices);
         self.tape
-            .record(value, &[self], IndexSelect(indices.to_vec()))
+            .record(value, &[self], [], IndexSelect(indices.to_vec()))
     }
 }
 

@@ -8,43 +8,9 @@
 use descent_tensor::Tensor;
 
 use crate::UnaryOp;
-use crate::ops::unary::{Elu, Gelu, LeakyRelu, Relu, Sigmoid, Softplus, Tanh};
+use crate::ops::activation::{Activation, with_unary_op};
+use crate::ops::unary::Relu;
 use crate::tape::{Function, InputGrads, OpValues, Var};
-
-/// An activation [`Var::linear_activation`] applies in the same pass as the
-/// bias: the element-wise activations of `Var` (`relu`, `tanh`, ...).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Activation {
-    /// `max(x, 0)`.
-    Relu,
-    /// `x` for positive `x`, else `slope * x`.
-    LeakyRelu(f32),
-    /// `x` for positive `x`, else `alpha * (e^x - 1)`.
-    Elu(f32),
-    /// The logistic sigmoid.
-    Sigmoid,
-    /// Hyperbolic tangent.
-    Tanh,
-    /// GELU, exact erf form.
-    Gelu,
-    /// `ln(1 + e^x)`.
-    Softplus,
-}
-
-impl Activation {
-    /// The activation's name, as its `Var` method is called.
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Relu => Relu.name(),
-            Activation::LeakyRelu(slope) => LeakyRelu(slope).name(),
-            Activation::Elu(alpha) => Elu(alpha).name(),
-            Activation::Sigmoid => Sigmoid.name(),
-            Activation::Tanh => Tanh.name(),
-            Activation::Gelu => Gelu.name(),
-            Activation::Softplus => Softplus.name(),
-        }
-    }
-}
 
 impl<'t> Var<'t> {
     /// `self W^T + b` (PyTorch's `F.linear`) with `weight` stored
@@ -80,15 +46,7 @@ impl<'t> Var<'t> {
         bias: Option<Var<'t>>,
         activation: Activation,
     ) -> Var<'t> {
-        match activation {
-            Activation::Relu => self.fused_linear(weight, bias, Some(Relu)),
-            Activation::LeakyRelu(slope) => self.fused_linear(weight, bias, Some(LeakyRelu(slope))),
-            Activation::Elu(alpha) => self.fused_linear(weight, bias, Some(Elu(alpha))),
-            Activation::Sigmoid => self.fused_linear(weight, bias, Some(Sigmoid)),
-            Activation::Tanh => self.fused_linear(weight, bias, Some(Tanh)),
-            Activation::Gelu => self.fused_linear(weight, bias, Some(Gelu)),
-            Activation::Softplus => self.fused_linear(weight, bias, Some(Softplus)),
-        }
+        with_unary_op!(activation, op => self.fused_linear(weight, bias, Some(op)))
     }
 
     fn fused_linear<U: UnaryOp>(
@@ -108,33 +66,24 @@ impl<'t> Var<'t> {
             );
         }
         let mut product = self.with_values(weight, Tensor::matmul_t);
+        let inputs: &[Var<'t>] = match &bias {
+            Some(b) => &[self, weight, *b],
+            None => &[self, weight],
+        };
         let Some(f) = activation else {
-            return match bias {
-                Some(b) => {
-                    b.with_value(|b| product.add_rows_assign(b));
-                    self.tape.record(product, &[self, weight, b], Linear)
-                }
-                None => self.tape.record(product, &[self, weight], Linear),
-            };
+            if let Some(b) = bias {
+                b.with_value(|b| product.add_rows_assign(b));
+            }
+            return self.tape.record(product, inputs, [], Linear);
         };
         let value = match bias {
             Some(b) => b.with_value(|b| product.add_rows_then_map(b, f.cost(), |x| f.value(x))),
             None => product.map_weighted(f.cost(), |x| f.value(x)),
         };
-        if !self.tape.is_recording() {
-            return self.tape.constant(value);
-        }
-        // The pre-activation values ride on the tape as a constant input, so
-        // the rule holds no data and recording it allocates nothing.
-        let pre = self.tape.constant(product);
-        match bias {
-            Some(b) => self
-                .tape
-                .record(value, &[self, weight, pre, b], LinearActivation(f)),
-            None => self
-                .tape
-                .record(value, &[self, weight, pre], LinearActivation(f)),
-        }
+        // The rule needs the pre-activation values for the activation's
+        // derivative.
+        self.tape
+            .record(value, inputs, [product], LinearActivation(f))
     }
 }
 
@@ -147,12 +96,12 @@ impl Function for Linear {
     }
 
     fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
-        linear_backward(values, grad.clone(), grads, 2);
+        linear_backward(values, grad.clone(), grads);
     }
 }
 
-/// The backward rule of `act(x W^T + b)`; inputs `[x, w, pre]` or
-/// `[x, w, pre, b]`, where `pre` holds the pre-activation values.
+/// The backward rule of `act(x W^T + b)`; inputs as [`Linear`], the
+/// pre-activation values saved.
 struct LinearActivation<U>(U);
 
 impl<U: UnaryOp> Function for LinearActivation<U> {
@@ -164,16 +113,16 @@ impl<U: UnaryOp> Function for LinearActivation<U> {
         let f = &self.0;
         // The gradient at the pre-activation values, as the activation's
         // own rule computes it.
-        let grad = grad.zip3_map(f.name(), values.input(2), values.output(), |g, x, y| {
+        let grad = grad.zip3_map(f.name(), values.saved(0), values.output(), |g, x, y| {
             g * f.derivative(x, y)
         });
-        linear_backward(values, grad, grads, 3);
+        linear_backward(values, grad, grads);
     }
 }
 
 /// Gradients of `x W^T + b` given the gradient at its output; the bias,
-/// if present, is input `bias`.
-fn linear_backward(values: &OpValues<'_>, grad: Tensor, grads: &mut InputGrads<'_>, bias: usize) {
+/// if present, is input 2.
+fn linear_backward(values: &OpValues<'_>, grad: Tensor, grads: &mut InputGrads<'_>) {
     let (x, w) = (values.input(0), values.input(1));
     if grads.wanted(0) {
         grads.add(0, grad.matmul(w));
@@ -181,7 +130,7 @@ fn linear_backward(values: &OpValues<'_>, grad: Tensor, grads: &mut InputGrads<'
     if grads.wanted(1) {
         grads.add(1, grad.t_matmul(x));
     }
-    if values.len() > bias {
-        grads.add(bias, grad);
+    if values.len() > 2 {
+        grads.add(2, grad);
     }
 }

@@ -16,7 +16,7 @@ impl<'t> Var<'t> {
         let x = self.value();
         let axis = x.shape().axis("log_softmax", axis) as isize;
         let value = x.sub(&x.logsumexp_axis(axis, true));
-        self.tape.record(value, &[self], LogSoftmax(axis))
+        self.tape.record(value, &[self], [], LogSoftmax(axis))
     }
 
     /// `exp(x) / sum(exp(x))` along `axis`, shifted so it never overflows.
@@ -27,7 +27,7 @@ impl<'t> Var<'t> {
         let x = self.value();
         let axis = x.shape().axis("softmax", axis) as isize;
         let value = x.sub(&x.logsumexp_axis(axis, true)).exp();
-        self.tape.record(value, &[self], Softmax(axis))
+        self.tape.record(value, &[self], [], Softmax(axis))
     }
 
     /// Per-sample softmax cross-entropy of `[batch, classes]` logits against
@@ -59,26 +59,21 @@ impl<'t> Var<'t> {
             );
         }
         let lse = logits.logsumexp_axis(1, true);
-        let probs = logits.sub(&lse).exp();
         let x = logits.data();
         let losses = Tensor::from_iter(
             [batch],
             (0..batch).map(|i| lse.data()[i] - x[i * classes + targets[i]]),
         );
-        if !self.tape.is_recording() {
-            return self.tape.constant(losses);
-        }
-        // The probabilities and the targets ride on the tape as constant
-        // inputs (a pooled buffer each), so the rule holds no data and
-        // recording it allocates nothing. Class indices below 2^24 are exact
-        // in f32.
-        let probs = self.tape.constant(probs);
-        let targets = self.tape.constant(Tensor::from_iter(
-            [batch],
-            targets.iter().map(|&t| t as f32),
-        ));
+        assert!(
+            classes <= 1 << f32::MANTISSA_DIGITS,
+            "cross_entropy: {classes} classes are more than f32 indexes exactly"
+        );
+        // The rule recomputes the probabilities from the logits and the
+        // saved log-normalizer, so a forward pass without a tape never pays
+        // for them. Class indices are exact in f32 below 2^24 (checked above).
+        let targets = Tensor::from_iter([batch], targets.iter().map(|&t| t as f32));
         self.tape
-            .record(losses, &[self, probs, targets], SoftmaxCrossEntropy)
+            .record(losses, &[self], [lse, targets], SoftmaxCrossEntropy)
     }
 
     /// Element-wise binary cross-entropy of logits against targets in [0, 1]:
@@ -99,7 +94,7 @@ impl<'t> Var<'t> {
             x.max(0.0) - x * t + (-x.abs()).exp().ln_1p()
         });
         self.tape
-            .record(value, &[self], BceWithLogits(targets.clone()))
+            .record(value, &[self], [targets.clone()], BceWithLogits)
     }
 }
 
@@ -129,7 +124,7 @@ impl Function for Softmax {
     }
 }
 
-/// Inputs: the logits, the softmax probabilities and the class indices.
+/// Input: the logits; saved: their logsumexp per row and the class indices.
 struct SoftmaxCrossEntropy;
 
 impl Function for SoftmaxCrossEntropy {
@@ -137,9 +132,10 @@ impl Function for SoftmaxCrossEntropy {
         "cross_entropy"
     }
     fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
-        let (probs, targets) = (values.input(1), values.input(2));
+        let (lse, targets) = (values.saved(0), values.saved(1));
+        let probs = values.input(0).sub(lse).exp();
         let classes = probs.dims()[1];
-        let mut d = grad.reshape([grad.numel(), 1]).mul(probs);
+        let mut d = grad.reshape([grad.numel(), 1]).mul(&probs);
         let out = d.data_mut();
         for (i, (&t, &g)) in targets.data().iter().zip(grad.data()).enumerate() {
             out[i * classes + t as usize] -= g;
@@ -148,16 +144,20 @@ impl Function for SoftmaxCrossEntropy {
     }
 }
 
-struct BceWithLogits(Tensor);
+/// Input: the logits; saved: the targets.
+struct BceWithLogits;
 
 impl Function for BceWithLogits {
     fn name(&self) -> &'static str {
         "bce_with_logits"
     }
     fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
-        let d = grad.zip3_map("bce_with_logits", values.input(0), &self.0, |g, x, t| {
-            g * (sigmoid(x) - t)
-        });
+        let d = grad.zip3_map(
+            "bce_with_logits",
+            values.input(0),
+            values.saved(0),
+            |g, x, t| g * (sigmoid(x) - t),
+        );
         grads.add(0, d);
     }
 }

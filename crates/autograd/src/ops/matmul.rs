@@ -43,10 +43,10 @@ impl<'t> Var<'t> {
         let inputs = [self, other];
         // One zero-sized rule per transpose combination: boxing it allocates nothing.
         match (transpose_a, transpose_b) {
-            (false, false) => self.tape.record(value, &inputs, MatMul::<false, false>),
-            (false, true) => self.tape.record(value, &inputs, MatMul::<false, true>),
-            (true, false) => self.tape.record(value, &inputs, MatMul::<true, false>),
-            (true, true) => self.tape.record(value, &inputs, MatMul::<true, true>),
+            (false, false) => self.tape.record(value, &inputs, [], MatMul::<false, false>),
+            (false, true) => self.tape.record(value, &inputs, [], MatMul::<false, true>),
+            (true, false) => self.tape.record(value, &inputs, [], MatMul::<true, false>),
+            (true, true) => self.tape.record(value, &inputs, [], MatMul::<true, true>),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Differentiable ops. Each file groups related ops; each op's forward method
 //! on [`crate::Var`] sits next to the [`crate::Function`] holding its backward rule.
 
+mod activation;
 mod binary;
 mod layout;
 mod linear;
@@ -10,5 +11,5 @@ mod operators;
 mod reduce;
 mod unary;
 
-pub use linear::Activation;
+pub use activation::Activation;
 pub use unary::UnaryOp;

@@ -132,7 +132,8 @@ impl<'t> Var<'t> {
             (Over::Axis(a), Kind::LogSumExp) => x.logsumexp_axis(a as isize, keepdim),
             (Over::Axis(a), Kind::Var) => x.var_axis(a as isize, keepdim),
         });
-        self.tape.record(value, &[self], Reduction { kind, over })
+        self.tape
+            .record(value, &[self], [], Reduction { kind, over })
     }
 }
 

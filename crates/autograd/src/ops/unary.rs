@@ -49,7 +49,7 @@ impl<'t> Var<'t> {
     /// Applies an element-wise [`UnaryOp`].
     pub fn unary(self, op: impl UnaryOp) -> Var<'t> {
         let value = self.with_value(|x| x.map_weighted(op.cost(), |v| op.value(v)));
-        self.tape.record(value, &[self], Unary(op))
+        self.tape.record(value, &[self], [], Unary(op))
     }
 
     /// `x + s` for a scalar `s`.
@@ -273,7 +273,9 @@ impl UnaryOp for Relu {
         "relu"
     }
     fn value(&self, x: f32) -> f32 {
-        if x > 0.0 { x } else { 0.0 }
+        // NaN passes through, as in PyTorch: a NaN input must not turn
+        // into a silently dead unit.
+        if x > 0.0 || x.is_nan() { x } else { 0.0 }
     }
     fn derivative(&self, x: f32, _: f32) -> f32 {
         if x > 0.0 { 1.0 } else { 0.0 }
