@@ -20,7 +20,9 @@ mod split;
 
 pub use csv::Table;
 pub use error::DataError;
-pub use idx::{IdxArray, Mnist, parse_idx, read_idx, read_idx_images, read_idx_labels};
+pub use idx::{
+    IdxArray, MAX_IDX_DATA_BYTES, Mnist, parse_idx, read_idx, read_idx_images, read_idx_labels,
+};
 pub use loader::{Batch, DataLoader, Dataset};
 pub use scale::{MinMaxScaler, Standardizer};
 pub use split::{Split, one_hot, train_test_split};
