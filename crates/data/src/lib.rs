@@ -12,6 +12,7 @@
 //! ```
 
 mod csv;
+mod dataset;
 mod error;
 mod idx;
 mod loader;
@@ -19,10 +20,11 @@ mod scale;
 mod split;
 
 pub use csv::Table;
+pub use dataset::{Batch, Dataset, Targets};
 pub use error::DataError;
 pub use idx::{
     IdxArray, MAX_IDX_DATA_BYTES, Mnist, parse_idx, read_idx, read_idx_images, read_idx_labels,
 };
-pub use loader::{Batch, DataLoader, Dataset};
+pub use loader::DataLoader;
 pub use scale::{MinMaxScaler, Standardizer};
 pub use split::{Split, one_hot, train_test_split};
