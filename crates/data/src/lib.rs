@@ -27,4 +27,6 @@ pub use idx::{
 };
 pub use loader::DataLoader;
 pub use scale::{MinMaxScaler, Standardizer};
-pub use split::{Split, one_hot, train_test_split};
+pub use split::{
+    Split, k_fold, k_fold_stratified, one_hot, train_test_split, train_test_split_stratified,
+};
