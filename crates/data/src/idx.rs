@@ -257,6 +257,16 @@ impl Mnist {
     /// Loads the four standard files (`train-images-idx3-ubyte`, ...) from
     /// `dir`, each either gzip-compressed with a `.gz` suffix or raw.
     ///
+    /// ```
+    /// use descent_data::{Dataset, Mnist};
+    ///
+    /// let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist"))?;
+    /// assert_eq!(mnist.test_images.dims(), &[1000, 784]);
+    /// let test = Dataset::classification(mnist.test_images, &mnist.test_labels)?;
+    /// assert!(test.targets().classes().iter().all(|&digit| digit < 10));
+    /// # Ok::<(), descent_data::DataError>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`read_idx`], and [`DataError::Invalid`] if a file is missing or
     /// images and labels disagree in number.

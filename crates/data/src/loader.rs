@@ -33,8 +33,8 @@ pub struct DataLoader {
 
 impl DataLoader {
     /// Batches of `batch_size` in data-set order, keeping a short last batch;
-    /// a `batch_size` of at least the data set's size gives one batch of all
-    /// samples.
+    /// a `batch_size` equal to the data set's size gives exactly one batch of
+    /// all samples.
     ///
     /// # Errors
     /// [`DataError::Invalid`] if `batch_size` is 0.
@@ -78,7 +78,9 @@ impl DataLoader {
         self
     }
 
-    /// Drops a last batch smaller than `batch_size`.
+    /// Drops a last batch smaller than `batch_size`, like PyTorch's
+    /// `drop_last`; with a `batch_size` above the data set's size, that
+    /// leaves no batch at all.
     pub fn drop_last(mut self, drop_last: bool) -> DataLoader {
         self.drop_last = drop_last;
         self
