@@ -220,9 +220,11 @@ fn main() {
     let epoch = median_us(runs(200), || {
         for batch in loader.epoch() {
             tape.reset();
-            let prediction =
-                tape.constant(batch.features).matmul(tape.param(&wl)) + tape.param(&bl);
-            mse_loss(prediction, &batch.targets, Reduction::Mean).backward();
+            let prediction = tape
+                .constant(batch.features.clone())
+                .matmul(tape.param(&wl))
+                + tape.param(&bl);
+            mse_loss(prediction, batch.values(), Reduction::Mean).backward();
             sgd.step();
             sgd.zero_grad();
         }

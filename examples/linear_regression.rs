@@ -28,8 +28,9 @@ fn fit(
     for epoch in 1..=epochs {
         for batch in loader.epoch() {
             tape.reset();
-            let prediction = tape.constant(batch.features).matmul(tape.param(&w)) + tape.param(&b);
-            mse_loss(prediction, &batch.targets, Reduction::Mean).backward();
+            let prediction =
+                tape.constant(batch.features.clone()).matmul(tape.param(&w)) + tape.param(&b);
+            mse_loss(prediction, batch.values(), Reduction::Mean).backward();
             opt.step();
             opt.zero_grad();
         }
@@ -37,7 +38,7 @@ fn fit(
             .features()
             .matmul(&w.value())
             .add(&b.value())
-            .sub(data.targets())
+            .sub(data.targets().values())
             .square()
             .mean();
         costs.push((epoch as f64, cost.item() as f64));
@@ -46,7 +47,7 @@ fn fit(
 }
 
 fn r_squared(data: &Dataset, w: &Tensor, b: f32) -> f32 {
-    let y = data.targets();
+    let y = data.targets().values();
     let residual = data
         .features()
         .matmul(w)

@@ -44,7 +44,7 @@ fn race(
         for batch in loader.epoch() {
             tape.reset();
             let logits = model.forward(tape.constant(batch.features.clone()));
-            let loss = cross_entropy_loss(logits, &batch.classes(), Reduction::Mean);
+            let loss = cross_entropy_loss(logits, batch.classes(), Reduction::Mean);
             window += loss.item() as f64;
             loss.backward();
             opt.step();

@@ -36,9 +36,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut total = 0.0;
         for batch in loader.epoch() {
             let tape = Tape::new();
-            let scores = svm.forward(tape.constant(batch.features));
-            let loss = hinge_loss(scores, &batch.targets, Reduction::Mean);
-            total += loss.item() * batch.targets.numel() as f32;
+            let scores = svm.forward(tape.constant(batch.features.clone()));
+            let loss = hinge_loss(scores, batch.values(), Reduction::Mean);
+            total += loss.item() * batch.values().numel() as f32;
             loss.backward();
             opt.step();
             opt.zero_grad();
@@ -57,8 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let tape = Tape::no_grad();
         svm.forward(tape.constant(data.features().clone())).value()
     };
-    let held_out = binary_accuracy(&scores(&test), test.targets(), 0.0);
-    let margins = scores(&train).mul(train.targets());
+    let held_out = binary_accuracy(&scores(&test), test.targets().values(), 0.0);
+    let margins = scores(&train).mul(train.targets().values());
     let violations = margins.data().iter().filter(|&&m| m < 1.0).count();
     let misclassified = margins.data().iter().filter(|&&m| m <= 0.0).count();
     println!(

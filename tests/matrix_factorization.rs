@@ -21,8 +21,11 @@ fn factorization_beats_the_global_mean_by_30_percent() {
         data.ratings.index_select(&split.test),
     )
     .unwrap();
-    let mean = train.targets().mean().item();
-    let baseline = rmse(&Tensor::full(test.targets().shape(), mean), test.targets());
+    let mean = train.targets().values().mean().item();
+    let baseline = rmse(
+        &Tensor::full(test.targets().values().shape(), mean),
+        test.targets().values(),
+    );
 
     let model = MatrixFactorization::new(400, 200, 3, mean, 13);
     let mut opt = Optim::new(model.parameters(), Adam::new(0.02));
@@ -38,7 +41,7 @@ fn factorization_beats_the_global_mean_by_30_percent() {
         &model
             .forward(tape.constant(test.features().clone()))
             .value(),
-        test.targets(),
+        test.targets().values(),
     );
     assert!(
         held_out <= 0.7 * baseline,

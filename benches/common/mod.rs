@@ -59,7 +59,7 @@ pub fn mnist_epoch(model: &Sequential, opt: &mut dyn Optimizer, loader: &mut Dat
     for batch in loader.epoch() {
         tape.reset();
         let logits = model.forward(tape.constant(batch.features.clone()));
-        cross_entropy_loss(logits, &batch.classes(), Reduction::Mean).backward();
+        cross_entropy_loss(logits, batch.classes(), Reduction::Mean).backward();
         opt.step();
         opt.zero_grad();
     }

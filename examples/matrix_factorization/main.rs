@@ -33,8 +33,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         OBSERVED * 100.0
     );
 
-    let mean = train.targets().mean().item();
-    let baseline = rmse(&Tensor::full(test.targets().shape(), mean), test.targets());
+    let mean = train.targets().values().mean().item();
+    let baseline = rmse(
+        &Tensor::full(test.targets().values().shape(), mean),
+        test.targets().values(),
+    );
     let model = MatrixFactorization::new(USERS, ITEMS, RANK, mean, 3);
     let mut opt = Optim::new(model.parameters(), Adam::new(0.01));
     let mut loader = DataLoader::new(train, 1024)?.shuffle(4);
@@ -46,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let prediction = model
         .forward(tape.constant(test.features().clone()))
         .value();
-    let held_out = rmse(&prediction, test.targets());
+    let held_out = rmse(&prediction, test.targets().values());
     println!(
         "held-out RMSE {held_out:.4} (noise std {NOISE}: {:.1}% above it)",
         (held_out / NOISE - 1.0) * 100.0

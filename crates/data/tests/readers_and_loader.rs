@@ -164,8 +164,40 @@ fn invalid_loader_arguments_are_rejected() {
 }
 
 #[test]
-#[should_panic(expected = "class label -1 in row 1 of the batch is not a non-negative integer")]
-fn negative_class_labels_are_rejected() {
-    let data = Dataset::new(Tensor::zeros([3, 1]), Tensor::from([0.0, -1.0, 2.0])).unwrap();
-    data.batch(&[0, 1, 2]).classes();
+fn a_full_batch_is_one_batch_of_every_sample() {
+    let n = 37;
+    let data = Dataset::classification(
+        Tensor::arange(0.0, n as f32, 1.0).reshape([n, 1]),
+        &(0..n).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let loaders = [
+        DataLoader::full_batch(data.clone()),
+        DataLoader::full_batch(data.clone())
+            .shuffle(5)
+            .drop_last(true),
+        DataLoader::new(data.clone(), n).unwrap(),
+        DataLoader::new(data.clone(), n).unwrap().drop_last(true),
+    ];
+    for mut loader in loaders {
+        assert_eq!(loader.batches_per_epoch(), 1);
+        for _ in 0..2 {
+            let batches: Vec<Batch> = loader.epoch().collect();
+            assert_eq!(batches.len(), 1);
+            let mut classes = batches[0].classes().to_vec();
+            classes.sort();
+            assert_eq!(classes, (0..n).collect::<Vec<_>>());
+            let rows: Vec<usize> = batches[0]
+                .features
+                .data()
+                .iter()
+                .map(|&v| v as usize)
+                .collect();
+            assert_eq!(
+                rows,
+                batches[0].classes(),
+                "features and labels stay paired"
+            );
+        }
+    }
 }

@@ -33,15 +33,15 @@ impl Loss {
     /// The mean loss of a batch's model outputs.
     pub fn compute<'t>(self, output: Var<'t>, batch: &Batch) -> Var<'t> {
         match self {
-            Loss::CrossEntropy => cross_entropy_loss(output, &batch.classes(), Reduction::Mean),
+            Loss::CrossEntropy => cross_entropy_loss(output, batch.classes(), Reduction::Mean),
             Loss::BinaryCrossEntropyWithLogits => bce_with_logits_loss(
                 output,
-                &batch.targets.reshape(output.shape()),
+                &batch.values().reshape(output.shape()),
                 Reduction::Mean,
             ),
             Loss::MeanSquaredError => mse_loss(
                 output,
-                &batch.targets.reshape(output.shape()),
+                &batch.values().reshape(output.shape()),
                 Reduction::Mean,
             ),
         }
@@ -50,10 +50,10 @@ impl Loss {
     /// The fraction of correct predictions, for classification losses.
     pub fn accuracy(self, output: &descent_tensor::Tensor, batch: &Batch) -> Option<f32> {
         match self {
-            Loss::CrossEntropy => Some(accuracy(output, &batch.classes())),
+            Loss::CrossEntropy => Some(accuracy(output, batch.classes())),
             Loss::BinaryCrossEntropyWithLogits => Some(binary_accuracy(
                 output,
-                &batch.targets.reshape(output.shape()),
+                &batch.values().reshape(output.shape()),
                 0.0,
             )),
             Loss::MeanSquaredError => None,
