@@ -96,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = evaluate(&net, &test, 64, Loss::CrossEntropy);
     println!(
         "held-out accuracy {:.1}%",
-        result.accuracy.unwrap_or(0.0) * 100.0
+        result.accuracy().unwrap_or(0.0) * 100.0
     );
 
     let path = std::env::temp_dir().join("descent-custom-layer.ckpt");

@@ -31,8 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let last = history.epochs.last().expect("trained at least one epoch");
     println!(
         "train accuracy {:.1}%, held-out accuracy {:.1}% on {} samples",
-        last.train.accuracy.unwrap_or(0.0) * 100.0,
-        last.validation.and_then(|v| v.accuracy).unwrap_or(0.0) * 100.0,
+        last.train.accuracy().unwrap_or(0.0) * 100.0,
+        last.validation
+            .as_ref()
+            .and_then(|v| v.accuracy())
+            .unwrap_or(0.0)
+            * 100.0,
         test.len()
     );
     let mut weights: Vec<(String, f32)> = table

@@ -128,7 +128,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     history.plot(&plot)?;
     println!(
         "test accuracy {:.2}% (loss {:.4}) after {} epochs in {seconds:.2} s ({:.3} s per epoch)",
-        result.accuracy.unwrap_or(0.0) * 100.0,
+        result.accuracy().unwrap_or(0.0) * 100.0,
         result.loss,
         history.epochs.len(),
         seconds / history.epochs.len().max(1) as f64

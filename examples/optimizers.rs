@@ -60,7 +60,7 @@ fn race(
         }
     }
     let accuracy = evaluate(&model, test, 1000, Loss::CrossEntropy)
-        .accuracy
+        .accuracy()
         .unwrap_or(0.0);
     (curve, accuracy)
 }

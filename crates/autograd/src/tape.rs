@@ -96,9 +96,13 @@ impl Nodes {
     }
 }
 
-/// Which pass an [`Anomaly`] was found in.
+/// Where an [`Anomaly`] was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Pass {
+    /// A value put on the tape already held it: data (`"constant"`) or a
+    /// parameter (`"parameter"`); `input_shapes` holds its own shape.
+    Input,
     /// The op's output value.
     Forward,
     /// The gradient the op's backward rule gave one of its inputs.
@@ -122,6 +126,15 @@ pub struct Anomaly {
 impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.pass {
+            Pass::Input => {
+                return write!(
+                    f,
+                    "a {} of shape {:?} (tape position {}) holds NaN or infinity",
+                    self.op,
+                    self.input_shapes.first().copied().unwrap_or(Shape::SCALAR),
+                    self.position
+                );
+            }
             Pass::Forward => "output",
             Pass::Backward => "gradient",
         };
@@ -133,6 +146,10 @@ impl fmt::Display for Anomaly {
     }
 }
 
+/// The tape length at which debug builds warn that a tape is probably never
+/// reset.
+const LARGE_TAPE: usize = 1 << 20;
+
 thread_local! {
     /// What a parameter node holds after `backward` released its value: one
     /// shared scalar, so releasing allocates nothing.
@@ -143,6 +160,12 @@ thread_local! {
 ///
 /// Create one per training step (or reuse one with [`Tape::reset`]); values on
 /// it are [`Var`]s. Dropping or resetting the tape frees the step's memory.
+///
+/// A tape keeps every value recorded on it until it is dropped or reset: one
+/// tape used for many steps without [`Tape::reset`] grows by the size of
+/// each step's activations (about 19 KB for a small MLP) every step, so a
+/// long loop must create or reset its tape inside the loop. Debug builds
+/// warn once on standard error when a tape passes a million values.
 ///
 /// ```
 /// use descent_autograd::{Param, Tape};
@@ -287,13 +310,23 @@ impl Tape {
 
     /// Puts data on the tape; no gradient flows to it.
     pub fn constant(&self, value: Tensor) -> Var<'_> {
+        self.check_input("constant", &value);
         self.push(value, Source::Constant, false, &[], [])
+    }
+
+    /// With anomaly detection on, notes a non-finite value put on the tape.
+    fn check_input(&self, what: &'static str, value: &Tensor) {
+        if self.detect_anomalies.get() && !value.is_finite() {
+            let position = self.len();
+            self.note_anomaly(what, position, vec![value.shape()], Pass::Input);
+        }
     }
 
     /// Puts a parameter on the tape; `backward` adds its gradient to the
     /// parameter's gradient buffer. The value is shared, not copied.
     pub fn param(&self, param: &Param) -> Var<'_> {
         let value = param.value();
+        self.check_input("parameter", &value);
         if self.is_recording() {
             self.push(value, Source::Param(param.clone()), true, &[], [])
         } else {
@@ -367,6 +400,11 @@ impl Tape {
         let saved_span = Span::next(inner.saved.len(), N);
         inner.saved.extend(saved);
         let id = inner.nodes.len();
+        if cfg!(debug_assertions) && id == LARGE_TAPE {
+            eprintln!(
+                "descent: a tape holds {LARGE_TAPE} values; is it reset (or created anew) every step?"
+            );
+        }
         inner.nodes.push(Node {
             value,
             source,

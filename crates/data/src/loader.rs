@@ -105,6 +105,16 @@ impl DataLoader {
         }
     }
 
+    /// The number of samples served per epoch (fewer than the data set's
+    /// with `drop_last`).
+    pub fn samples_per_epoch(&self) -> usize {
+        if self.drop_last {
+            self.batches_per_epoch() * self.batch_size
+        } else {
+            self.data.len()
+        }
+    }
+
     /// The batches of one epoch; with shuffling, each call draws a new order.
     pub fn epoch(&mut self) -> impl Iterator<Item = Batch> + '_ {
         if let Some(rng) = &mut self.rng {

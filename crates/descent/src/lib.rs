@@ -27,19 +27,23 @@ pub mod train;
 
 /// The types a training script uses, in one import.
 pub mod prelude {
-    pub use crate::train::{Evaluation, Every, History, Loss, Trainer, evaluate};
+    pub use crate::train::{
+        Accuracy, BinaryAccuracy, EpochStats, Evaluation, Every, History, Loss, MacroF1, Metric,
+        RSquared, TrainError, Trainer, evaluate, metric_fn, predict, predict_classes,
+    };
     pub use descent_autograd::{Activation, Param, Tape, Var, gradcheck};
     pub use descent_data::{
         Batch, DataError, DataLoader, Dataset, MinMaxScaler, Mnist, Split, Standardizer, Table,
-        one_hot, train_test_split,
+        Targets, k_fold, k_fold_stratified, one_hot, train_test_split, train_test_split_stratified,
     };
     pub use descent_io::{Checkpoint, CheckpointError};
     pub use descent_layers::{
-        Dense, Dropout, Embedding, Identity, Init, LogSoftmax, Module, ModuleCheckpoint,
-        ParamVisitor, Reduction, Sequential, Softmax, Summary, TensorKind, accuracy, bce_loss,
-        bce_with_logits_loss, binary_accuracy, cross_entropy_loss, gradcheck_module, hinge_loss,
-        huber_loss, l1_loss, load_module, mse_loss, nll_loss, save_module, squared_hinge_loss,
-        summary,
+        ConfusionMatrix, Dense, Dropout, Embedding, Identity, Init, LogSoftmax, Module,
+        ModuleCheckpoint, ParamVisitor, Reduction, Sequential, Softmax, Summary, TensorKind,
+        accuracy, bce_loss, bce_with_logits_loss, binary_accuracy, cross_entropy_loss,
+        gradcheck_module, hinge_loss, huber_loss, l1_loss, load_module, mean_absolute_error,
+        mean_squared_error, mse_loss, nll_loss, predicted_classes, r2_score, save_module,
+        squared_hinge_loss, summary,
     };
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,

@@ -41,7 +41,10 @@ pub use loss::{
     Reduction, bce_loss, bce_with_logits_loss, cross_entropy_loss, hinge_loss, huber_loss, l1_loss,
     mse_loss, nll_loss, squared_hinge_loss,
 };
-pub use metrics::{accuracy, binary_accuracy};
+pub use metrics::{
+    ConfusionMatrix, accuracy, binary_accuracy, mean_absolute_error, mean_squared_error,
+    predicted_classes, r2_score,
+};
 pub use module::{Module, ParamVisitor, TensorKind, gradcheck_module};
 pub use sequential::Sequential;
 pub use summary::{LayerSummary, Summary, summary};

@@ -1,6 +1,34 @@
-//! Accuracy metrics on plain tensors (no tape needed).
+//! Metrics on plain tensors (no tape needed): accuracy, the confusion
+//! matrix with per-class precision, recall and F1, and regression scores,
+//! with scikit-learn's definitions.
+
+mod confusion;
+mod regression;
+
+pub use confusion::ConfusionMatrix;
+pub use regression::{mean_absolute_error, mean_squared_error, r2_score};
 
 use descent_tensor::Tensor;
+
+/// The class with the largest score in each row of `[batch, classes]`
+/// scores (the first one on ties, as PyTorch's `argmax`).
+///
+/// # Panics
+/// If the scores are not 2-D.
+pub fn predicted_classes(scores: &Tensor) -> Vec<usize> {
+    assert_eq!(
+        scores.rank(),
+        2,
+        "predicted_classes: scores must be [batch, classes], got {:?}",
+        scores.shape()
+    );
+    scores
+        .argmax_axis(1, false)
+        .data()
+        .iter()
+        .map(|&i| i as usize)
+        .collect()
+}
 
 /// The fraction of rows of `[batch, classes]` scores whose largest entry is
 /// at the target class.
@@ -21,12 +49,10 @@ pub fn accuracy(scores: &Tensor, targets: &[usize]) -> f32 {
         targets.len(),
         scores.shape()
     );
-    let predicted = scores.argmax_axis(1, false);
-    let correct = predicted
-        .data()
+    let correct = predicted_classes(scores)
         .iter()
         .zip(targets)
-        .filter(|&(&p, &t)| p as usize == t)
+        .filter(|&(p, t)| p == t)
         .count();
     correct as f32 / targets.len().max(1) as f32
 }
