@@ -164,11 +164,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/optimizers.svg");
     let chart = Chart {
-        title: "MNIST MLP: training loss",
-        x_label: "step",
-        y_label: "cross-entropy",
-        log_y: true,
         series,
+        ..Chart::new("MNIST MLP: training loss", "step", "cross-entropy").log_y()
     };
     write_svg(&path, &[chart])?;
     println!("plot: {}", path.display());

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::plot::{Chart, Series, write_svg};
+use crate::plot::{Chart, write_svg};
 use crate::train::evaluate::Evaluation;
 
 /// What one epoch of [`crate::train::Trainer::fit`] measured.
@@ -59,23 +59,12 @@ impl History {
                 .filter_map(|e| pick(e).and_then(value).map(|v| (e.epoch as f64, v)))
                 .collect()
         };
-        let mut series = vec![Series {
-            name: "train",
-            points: curve(&|e| Some(&e.train)),
-        }];
+        let mut chart =
+            Chart::new(title, "epoch", title).series("train", curve(&|e| Some(&e.train)));
         let validation = curve(&|e| e.validation.as_ref());
         if !validation.is_empty() {
-            series.push(Series {
-                name: "validation",
-                points: validation,
-            });
+            chart = chart.series("validation", validation);
         }
-        Chart {
-            title,
-            x_label: "epoch",
-            y_label: title,
-            log_y: false,
-            series,
-        }
+        chart
     }
 }
