@@ -715,3 +715,32 @@ impl fmt::Debug for Var<'_> {
         write!(f, "Var#{}({:?})", self.id, self.value())
     }
 }
+
+impl fmt::Debug for Tape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tape")
+            .field("values", &self.len())
+            .field("recording", &self.is_recording())
+            .field("evaluating", &self.evaluating)
+            .field("detect_anomalies", &self.detect_anomalies.get())
+            .finish()
+    }
+}
+
+impl fmt::Debug for OpValues<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpValues")
+            .field("inputs", &self.inputs.len())
+            .field("saved", &self.saved.len())
+            .field("output_shape", &self.output.shape())
+            .finish()
+    }
+}
+
+impl fmt::Debug for InputGrads<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InputGrads")
+            .field("inputs", &self.inputs.len())
+            .finish()
+    }
+}

@@ -13,6 +13,7 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
 /// A data file that could not be read, or whose contents are not what the
 /// reader expects. Every variant says where the problem is.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DataError {
     /// The file could not be opened or read.
     #[error("cannot read {path}: {source}")]

@@ -23,6 +23,7 @@ use crate::error::DataError;
 /// assert_eq!(sizes, [4, 4, 2]);
 /// # Ok::<(), descent_data::DataError>(())
 /// ```
+#[derive(Debug)]
 pub struct DataLoader {
     data: Dataset,
     batch_size: usize,

@@ -9,6 +9,7 @@ use crate::module::{Module, ParamVisitor};
 /// `nn.Embedding` (initialized from N(0, 1) like it). The backward pass
 /// scatters gradient into the looked-up rows only: every other row gets an
 /// exact zero, so plain SGD leaves unseen rows untouched.
+#[derive(Debug)]
 pub struct Embedding {
     weight: Param,
 }

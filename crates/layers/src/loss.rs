@@ -38,6 +38,17 @@ fn check_shapes(op: &str, prediction: &Var<'_>, target: &Tensor) {
 
 /// Mean squared error, `(prediction - target)^2`.
 ///
+/// ```
+/// use descent_autograd::Tape;
+/// use descent_layers::{Reduction, mse_loss};
+/// use descent_tensor::Tensor;
+///
+/// let tape = Tape::new();
+/// let prediction = tape.constant(Tensor::from([1.0, 2.0]));
+/// let loss = mse_loss(prediction, &Tensor::from([0.0, 4.0]), Reduction::Mean);
+/// assert_eq!(loss.item(), 2.5); // (1 + 4) / 2
+/// ```
+///
 /// # Panics
 /// If the shapes differ; the message names both.
 pub fn mse_loss<'t>(prediction: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
@@ -58,6 +69,17 @@ pub fn l1_loss<'t>(prediction: Var<'t>, target: &Tensor, reduction: Reduction) -
 
 /// Huber loss: `0.5 d^2` where `|d| < delta`, else `delta (|d| - 0.5 delta)`
 /// (PyTorch's `HuberLoss`, default `delta = 1`).
+///
+/// ```
+/// use descent_autograd::Tape;
+/// use descent_layers::{Reduction, huber_loss};
+/// use descent_tensor::Tensor;
+///
+/// let tape = Tape::new();
+/// let prediction = tape.constant(Tensor::from([0.5, 3.0]));
+/// let loss = huber_loss(prediction, &Tensor::from([0.0, 0.0]), 1.0, Reduction::None);
+/// assert_eq!(loss.value().to_vec(), vec![0.125, 2.5]); // quadratic, then linear
+/// ```
 ///
 /// # Panics
 /// If the shapes differ or `delta` is not positive.
@@ -126,6 +148,17 @@ impl UnaryOp for ClampedLn {
 /// Binary cross-entropy on logits (the logistic loss), computed stably:
 /// finite and exact for logits of any size.
 ///
+/// ```
+/// use descent_autograd::Tape;
+/// use descent_layers::{Reduction, bce_with_logits_loss};
+/// use descent_tensor::Tensor;
+///
+/// let tape = Tape::new();
+/// let logits = tape.constant(Tensor::from([0.0, 1000.0]));
+/// let loss = bce_with_logits_loss(logits, &Tensor::from([1.0, 1.0]), Reduction::None);
+/// assert_eq!(loss.value().to_vec(), vec![2f32.ln(), 0.0]); // no overflow at 1000
+/// ```
+///
 /// # Panics
 /// If the shapes differ.
 pub fn bce_with_logits_loss<'t>(logits: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
@@ -135,6 +168,21 @@ pub fn bce_with_logits_loss<'t>(logits: Var<'t>, target: &Tensor, reduction: Red
 
 /// Softmax cross-entropy of `[batch, classes]` logits against class indices
 /// (PyTorch's `CrossEntropyLoss`), fused and stable.
+///
+/// ```
+/// use descent_autograd::{Param, Tape};
+/// use descent_layers::{Reduction, cross_entropy_loss};
+/// use descent_tensor::Tensor;
+///
+/// let logits = Param::new(Tensor::from([[2.0, 0.0], [0.0, 0.0]]));
+/// let tape = Tape::new();
+/// let loss = cross_entropy_loss(tape.param(&logits), &[0, 1], Reduction::Mean);
+/// loss.backward();
+/// let expected = ((1.0 + (-2f32).exp()).ln() + 2f32.ln()) / 2.0;
+/// assert!((loss.item() - expected).abs() < 1e-6);
+/// // The gradient is (softmax - one_hot) / batch.
+/// assert!((logits.grad().unwrap().get(&[1, 1]) + 0.25).abs() < 1e-6);
+/// ```
 ///
 /// # Panics
 /// If the number of targets differs from the batch size or a target is not
@@ -196,6 +244,17 @@ fn check_signs(op: &str, target: &Tensor) {
 /// Hinge loss for labels in {-1, +1}: `max(0, 1 - y * score)`, the loss of
 /// a soft-margin linear SVM (PyTorch's `HingeEmbeddingLoss` differs; this is
 /// the classic SVM form).
+///
+/// ```
+/// use descent_autograd::Tape;
+/// use descent_layers::{Reduction, hinge_loss};
+/// use descent_tensor::Tensor;
+///
+/// let tape = Tape::new();
+/// let scores = tape.constant(Tensor::from([2.0, 0.5, -1.0]));
+/// let loss = hinge_loss(scores, &Tensor::from([1.0, 1.0, 1.0]), Reduction::None);
+/// assert_eq!(loss.value().to_vec(), vec![0.0, 0.5, 2.0]);
+/// ```
 ///
 /// # Panics
 /// If the shapes differ or a target is not -1 or +1.

@@ -2,6 +2,8 @@
 //! buffers, which is all optimizers, checkpoints and summaries need from any
 //! layer.
 
+use std::fmt;
+
 use descent_autograd::{Param, Var};
 
 /// A layer or model: maps a value on a tape to a value on the same tape.
@@ -220,4 +222,12 @@ pub fn gradcheck_module(
     descent_autograd::gradcheck_params(Default::default(), &params, |tape| {
         module.forward(tape.param(&input))
     })
+}
+
+impl fmt::Debug for ParamVisitor<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParamVisitor")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }

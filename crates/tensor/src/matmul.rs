@@ -21,7 +21,7 @@ pub const GEMM_PARALLEL_MIN_MACS: usize = 1 << 27;
 const GEMM_MIN_SPLIT: usize = 64;
 
 /// A row-major matrix operand, optionally read as its transpose.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct MatRef<'a> {
     /// The stored elements, row-major.
     pub data: &'a [f32],

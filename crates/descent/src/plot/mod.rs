@@ -15,6 +15,7 @@ use plotters::prelude::*;
 use crate::plot::axis::Axis;
 
 /// One named curve of `(x, y)` points.
+#[derive(Clone, Debug)]
 pub struct Series<'a> {
     /// The legend entry.
     pub name: &'a str,
@@ -46,6 +47,7 @@ pub enum Scale {
 /// # std::fs::remove_file(path).unwrap();
 /// # Ok::<(), String>(())
 /// ```
+#[derive(Clone, Debug)]
 pub struct Chart<'a> {
     /// The caption.
     pub title: &'a str,

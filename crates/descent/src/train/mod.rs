@@ -301,3 +301,22 @@ impl<'a> Trainer<'a> {
             .any(|p| p.grad_ref().as_ref().is_some_and(|g| !g.is_finite()))
     }
 }
+
+impl std::fmt::Debug for Trainer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let metrics: Vec<&str> = self.metrics.iter().map(|m| m.name()).collect();
+        f.debug_struct("Trainer")
+            .field("model", &self.model.describe())
+            .field("loss", &self.loss)
+            .field("metrics", &metrics)
+            .field("epochs", &self.epochs)
+            .field(
+                "scheduler",
+                &self.scheduler.as_ref().map(|(_, every)| every),
+            )
+            .field("patience", &self.patience)
+            .field("best_checkpoint", &self.best_checkpoint)
+            .field("detect_anomalies", &self.detect_anomalies)
+            .finish_non_exhaustive()
+    }
+}
