@@ -33,13 +33,15 @@ pub mod prelude {
         Batch, DataError, DataLoader, Dataset, MinMaxScaler, Mnist, Split, Standardizer, Table,
         one_hot, train_test_split,
     };
-    pub use descent_io::{Checkpoint, CheckpointError};
+    pub use descent_io::{
+        Checkpoint, CheckpointError, NpyError, SafetensorsError, Weights, load_npy, save_npy,
+    };
     pub use descent_layers::{
         Dense, Dropout, Embedding, Identity, Init, LogSoftmax, Module, ModuleCheckpoint,
-        ParamVisitor, Reduction, Sequential, Softmax, Summary, TensorKind, accuracy, bce_loss,
-        bce_with_logits_loss, binary_accuracy, cross_entropy_loss, gradcheck_module, hinge_loss,
-        huber_loss, l1_loss, load_module, mse_loss, nll_loss, save_module, squared_hinge_loss,
-        summary,
+        ModuleWeights, ParamVisitor, Reduction, Sequential, Softmax, Summary, TensorKind, accuracy,
+        bce_loss, bce_with_logits_loss, binary_accuracy, cross_entropy_loss, gradcheck_module,
+        hinge_loss, huber_loss, l1_loss, load_module, load_safetensors, mse_loss, nll_loss,
+        save_module, save_safetensors, squared_hinge_loss, summary,
     };
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,
