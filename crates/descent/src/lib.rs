@@ -109,14 +109,16 @@ pub mod prelude {
         Batch, DataError, DataLoader, Dataset, MinMaxScaler, Mnist, Split, Standardizer, Table,
         Targets, k_fold, k_fold_stratified, one_hot, train_test_split, train_test_split_stratified,
     };
-    pub use descent_io::{Checkpoint, CheckpointError};
+    pub use descent_io::{
+        Checkpoint, CheckpointError, NpyError, SafetensorsError, Weights, load_npy, save_npy,
+    };
     pub use descent_layers::{
         ConfusionMatrix, Dense, Dropout, Embedding, Identity, Init, LogSoftmax, Module,
-        ModuleCheckpoint, ParamVisitor, Reduction, Sequential, Softmax, Summary, TensorKind,
-        accuracy, bce_loss, bce_with_logits_loss, binary_accuracy, cross_entropy_loss,
-        gradcheck_module, hinge_loss, huber_loss, l1_loss, load_module, mean_absolute_error,
-        mean_squared_error, mse_loss, nll_loss, predicted_classes, r2_score, save_module,
-        squared_hinge_loss, summary,
+        ModuleCheckpoint, ModuleWeights, ParamVisitor, Reduction, Sequential, Softmax, Summary,
+        TensorKind, accuracy, bce_loss, bce_with_logits_loss, binary_accuracy, cross_entropy_loss,
+        gradcheck_module, hinge_loss, huber_loss, l1_loss, load_module, load_safetensors,
+        mean_absolute_error, mean_squared_error, mse_loss, nll_loss, predicted_classes, r2_score,
+        save_module, save_safetensors, squared_hinge_loss, summary,
     };
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,

@@ -26,6 +26,19 @@ impl<'a> LittleEndian<'a> {
         }
     }
 
+    /// Counts stored as integers, as PyTorch stores them.
+    pub(crate) fn i64(tensor: &'a Tensor) -> LittleEndian<'a> {
+        LittleEndian {
+            dtype: Dtype::I64,
+            shape: tensor.dims(),
+            bytes: tensor
+                .data()
+                .iter()
+                .flat_map(|x| (x.round() as i64).to_le_bytes())
+                .collect(),
+        }
+    }
+
     fn f64_scalar(value: f64) -> LittleEndian<'static> {
         LittleEndian {
             dtype: Dtype::F64,

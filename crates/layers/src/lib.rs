@@ -1,4 +1,5 @@
-//! `descent-layers`: modules, layers, losses, metrics and checkpoints.
+//! `descent-layers`: modules, layers, losses, metrics, checkpoints and
+//! safetensors weights files.
 //!
 //! ```
 //! use descent_autograd::Tape;
@@ -28,12 +29,13 @@ mod metrics;
 mod module;
 mod sequential;
 mod summary;
+mod weights;
 
 pub use activation::{Identity, LogSoftmax, Softmax};
 pub use checkpoint::{ModuleCheckpoint, load_module, save_module};
 pub use dense::Dense;
 pub use descent_autograd::Activation;
-pub use descent_io::{Checkpoint, CheckpointError};
+pub use descent_io::{Checkpoint, CheckpointError, SafetensorsError, Weights};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use init::Init;
@@ -48,3 +50,4 @@ pub use metrics::{
 pub use module::{Module, ParamVisitor, TensorKind, gradcheck_module};
 pub use sequential::Sequential;
 pub use summary::{LayerSummary, Summary, summary};
+pub use weights::{ModuleWeights, load_safetensors, save_safetensors};
