@@ -1,8 +1,11 @@
 //! A header claiming billions of items must not make a reader allocate for
-//! them: peak heap use while parsing such files stays tiny. This test binary
-//! counts every allocation, so it holds this one test only.
+//! them, and a gzip bomb must not be inflated: peak heap use while parsing
+//! such files stays within what the file may honestly declare. This test
+//! binary counts every allocation, so it holds this one test only (tests in
+//! one binary run on parallel threads and would count each other's).
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use descent::data::parse_idx;
@@ -39,8 +42,74 @@ fn peak_extra(f: impl FnOnce()) -> usize {
     PEAK.load(Ordering::SeqCst) - base
 }
 
+const MIB: usize = 1 << 20;
+
+/// A gzip file of an IDX header declaring `dims`, then `zeros` zero bytes.
+fn gzip_bomb(dims: &[u32], zeros: usize) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&[0, 0, 0x08, dims.len() as u8]).unwrap();
+    for d in dims {
+        encoder.write_all(&d.to_be_bytes()).unwrap();
+    }
+    let block = vec![0u8; MIB];
+    for _ in 0..zeros / MIB {
+        encoder.write_all(&block).unwrap();
+    }
+    encoder.finish().unwrap()
+}
+
+/// The error of parsing IDX `bytes`, and the extra heap it needed at its peak.
+fn idx_failing(bytes: &[u8]) -> (String, usize) {
+    let mut error = String::new();
+    let extra = peak_extra(|| error = parse_idx(bytes, "bomb.gz").unwrap_err().to_string());
+    (error, extra)
+}
+
+/// 16 MiB of zeros squeeze into ~16 KB of gzip; each header lies about them.
+fn gzip_bombs_are_rejected_without_inflating_them() {
+    // 2 GiB declared: beyond the reader's limit, rejected from the header.
+    let (error, extra) = idx_failing(&gzip_bomb(&[32768, 256, 256], 16 * MIB));
+    assert_eq!(
+        error,
+        "bomb.gz: dimensions [32768, 256, 256] declare 2147483648 bytes of data, \
+         more than the 1073741824 this reader accepts"
+    );
+    assert!(
+        extra < MIB,
+        "rejecting a 2 GiB header allocated {extra} bytes"
+    );
+
+    // 512 MiB declared: within the limit, but more than ~16 KB of DEFLATE can
+    // ever expand to.
+    let beyond_deflate = gzip_bomb(&[8192, 256, 256], 16 * MIB);
+    assert!(beyond_deflate.len() * 1032 < 512 * MIB);
+    let (error, extra) = idx_failing(&beyond_deflate);
+    assert!(
+        error.starts_with("bomb.gz: truncated or corrupt: dimensions [8192, 256, 256]"),
+        "{error}"
+    );
+    assert!(
+        extra < MIB,
+        "rejecting a 512 MiB header allocated {extra} bytes"
+    );
+
+    // 1 MiB declared, 16 MiB present: decompression stops after 1 MiB.
+    let (error, extra) = idx_failing(&gzip_bomb(&[1024, 1024], 16 * MIB));
+    assert_eq!(
+        error,
+        "bomb.gz: longer than its header says: dimensions [1024, 1024] need 1048576 bytes \
+         of data, found more"
+    );
+    assert!(
+        extra < MIB + 256 * 1024,
+        "reading 1 MiB of a 16 MiB stream allocated {extra} bytes"
+    );
+}
+
 #[test]
 fn lying_headers_cost_no_memory() {
+    gzip_bombs_are_rejected_without_inflating_them();
+
     // IDX images header: 4,000,000,000 x 28 x 28, then 100 bytes of data.
     let mut idx = vec![0, 0, 0x08, 3];
     for d in [4_000_000_000u32, 28, 28] {
