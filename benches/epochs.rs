@@ -1,0 +1,122 @@
+//! Seconds per training epoch of the workloads `benches/compare/run.py`
+//! races against PyTorch and numpy (the same models, batch sizes, optimizers
+//! and data): prints one JSON line, the median of a few epochs after a
+//! warm-up.
+//!
+//! Run: `cargo bench --bench epochs -- --workload small-adam [--threads 2] [--epochs 3]`
+//! Workloads: small-adam, small-sgd (784-128-10 MLP, batch 64), large-adam,
+//! large-sgd (784-1024-1024-10, batch 256), linreg (one feature, batch 32).
+
+use std::time::Instant;
+
+use descent::prelude::*;
+
+// Each benchmark binary uses part of the shared code.
+#[allow(dead_code)]
+mod common;
+use common::mlp;
+
+/// One workload: a model, its optimizer, its batches and its loss.
+struct Workload {
+    model: Box<dyn Module>,
+    optimizer: Box<dyn Optimizer>,
+    loader: DataLoader,
+    loss: Loss,
+}
+
+impl Workload {
+    fn new(name: &str) -> Workload {
+        let (net, optimizer) = name.split_once('-').unwrap_or((name, "sgd"));
+        if net == "linreg" {
+            return Workload::linear_regression();
+        }
+        let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))
+            .expect("the shipped MNIST subset");
+        let train = Dataset::classification(mnist.train_images, &mnist.train_labels)
+            .expect("a non-empty data set");
+        let (model, batch): (Box<dyn Module>, usize) = match net {
+            "small" => (Box::new(mlp(&[784, 128, 10])), 64),
+            "large" => (Box::new(mlp(&[784, 1024, 1024, 10])), 256),
+            other => panic!("epochs: unknown workload {other:?}"),
+        };
+        let optimizer: Box<dyn Optimizer> = match optimizer {
+            "adam" => Box::new(Optim::new(model.parameters(), Adam::new(1e-3))),
+            "sgd" => Box::new(Optim::new(model.parameters(), Sgd::new(0.1))),
+            other => panic!("epochs: unknown optimizer {other:?}"),
+        };
+        Workload {
+            model,
+            optimizer,
+            loader: DataLoader::new(train, batch).expect("batch > 0").shuffle(0),
+            loss: Loss::CrossEntropy,
+        }
+    }
+
+    /// The seed's line, `y = 4 + 3x + N(0, 1)` for 1,000 `x` in [0, 2).
+    fn linear_regression() -> Workload {
+        let mut rng = seeded_rng(42);
+        let x = Tensor::rand_uniform([1000, 1], 0.0, 2.0, &mut rng);
+        let noise = Tensor::randn([1000, 1], &mut rng);
+        let y = x.mul_scalar(3.0).add_scalar(4.0).add(&noise);
+        let model = Dense::new(1, 1, &mut seeded_rng(0));
+        let optimizer = Box::new(Optim::new(model.parameters(), Sgd::new(0.01)));
+        Workload {
+            model: Box::new(model),
+            optimizer,
+            loader: DataLoader::new(Dataset::new(x, y).expect("1,000 rows"), 32)
+                .expect("batch > 0")
+                .shuffle(0),
+            loss: Loss::MeanSquaredError,
+        }
+    }
+
+    fn epoch(&mut self) {
+        let mut tape = Tape::new();
+        for batch in self.loader.epoch() {
+            tape.reset();
+            let output = self.model.forward(tape.constant(batch.features.clone()));
+            self.loss.compute(output, &batch).backward();
+            self.optimizer.step();
+            self.optimizer.zero_grad();
+        }
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut workload, mut threads, mut epochs) = (None, None, 3);
+    while let Some(flag) = args.next() {
+        let value = args.next();
+        match (flag.as_str(), value) {
+            ("--workload", Some(v)) => workload = Some(v),
+            ("--threads", Some(v)) => threads = Some(v.parse().expect("--threads N")),
+            ("--epochs", Some(v)) => epochs = v.parse().expect("--epochs N"),
+            // `cargo bench` passes --bench to every benchmark binary.
+            ("--bench", _) => {}
+            (other, _) => panic!("epochs: unexpected argument {other:?}"),
+        }
+    }
+    let name = workload.expect("epochs: --workload NAME is required");
+    if let Some(threads) = threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .expect("the first pool");
+    }
+    let mut run = Workload::new(&name);
+    run.epoch();
+    let mut times: Vec<f64> = (0..epochs)
+        .map(|_| {
+            let start = Instant::now();
+            run.epoch();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    let all = format!("{times:?}");
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{{\"impl\": \"descent\", \"workload\": \"{name}\", \"threads\": {}, \"seconds\": {}, \"epochs\": {all}}}",
+        rayon::current_num_threads(),
+        times[times.len() / 2]
+    );
+}
