@@ -101,6 +101,11 @@ impl Tensor {
         let strides_a = self.shape().broadcast_strides(out_shape);
         let strides_b = other.shape().broadcast_strides(out_shape);
         let row_len = out_shape.dim(rank - 1);
+        if row_len == 0 {
+            // Nothing to compute, and rows of length 0 would make zero-sized
+            // chunks below.
+            return Tensor::zeros(out_shape);
+        }
         let (step_a, step_b) = (strides_a[rank - 1], strides_b[rank - 1]);
         let (a, b) = (self.data(), other.data());
         let row_start = |row: usize| {
@@ -220,6 +225,9 @@ impl Tensor {
     /// If `bias` is not such a vector; the message names both shapes.
     pub fn add_rows_assign(&mut self, bias: &Tensor) {
         let b = self.row_bias("add_rows_assign", bias);
+        if b.is_empty() {
+            return;
+        }
         fill_chunks(self.data_mut(), b.len(), |_, rows| {
             for row in rows.chunks_exact_mut(b.len()) {
                 for (x, &bias) in row.iter_mut().zip(b) {
@@ -245,6 +253,9 @@ impl Tensor {
     ) -> Tensor {
         let b = self.row_bias("add_rows_then_map", bias);
         let shape = self.shape();
+        if b.is_empty() {
+            return Tensor::zeros(shape);
+        }
         let pre = self.data_mut();
         Tensor::build_overwritten(shape, |out| {
             fill_chunk_pairs_weighted(pre, out, b.len(), cost, |pre, out| {
@@ -529,6 +540,22 @@ mod tests {
     #[should_panic(expected = "mul: shapes [2, 3] and [2] cannot be broadcast together")]
     fn shape_mismatch_panics_with_op_and_shapes() {
         let _ = &Tensor::zeros([2, 3]) * &Tensor::zeros([2]);
+    }
+
+    #[test]
+    fn zero_width_rows_broadcast_and_take_a_bias() {
+        let empty_rows = Tensor::zeros([3, 0]);
+        assert_eq!((&empty_rows + &Tensor::zeros([0])).dims(), &[3, 0]);
+        assert_eq!((&empty_rows * &Tensor::zeros([3, 1])).dims(), &[3, 0]);
+        assert_eq!(
+            (&Tensor::zeros([0, 1]) + &Tensor::ones([4])).dims(),
+            &[0, 4]
+        );
+        let mut x = Tensor::zeros([3, 0]);
+        x.add_rows_assign(&Tensor::zeros([0]));
+        assert_eq!(x.dims(), &[3, 0]);
+        let y = x.add_rows_then_map(&Tensor::zeros([0]), 1, |v| v);
+        assert_eq!(y.dims(), &[3, 0]);
     }
 
     #[test]

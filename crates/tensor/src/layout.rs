@@ -58,9 +58,9 @@ impl Tensor {
         let axis = self.shape().axis("narrow", axis);
         let (_, n, inner) = self.shape().split_at_axis(axis);
         assert!(
-            start + len <= n,
+            start.checked_add(len).is_some_and(|end| end <= n),
             "narrow: range {start}..{} is out of bounds for axis {axis} of shape {:?}",
-            start + len,
+            start.saturating_add(len),
             self.shape()
         );
         let x = self.data();
@@ -89,7 +89,10 @@ impl Tensor {
                 part.shape()
             );
         }
-        let total = parts.iter().map(|p| p.shape().dim(axis)).sum();
+        let total = parts
+            .iter()
+            .try_fold(0usize, |sum, p| sum.checked_add(p.shape().dim(axis)))
+            .unwrap_or_else(|| panic!("concat: the sizes along axis {axis} overflow usize"));
         let (outer, _, inner) = first.split_at_axis(axis);
         Tensor::build_overwritten(first.with_dim(axis, total), |out| {
             let mut at = 0;

@@ -26,7 +26,9 @@ impl Shape {
     /// Builds a shape from a slice of dimensions.
     ///
     /// # Panics
-    /// If `dims` has more than [`MAX_RANK`] entries.
+    /// If `dims` has more than [`MAX_RANK`] entries, or the product of its
+    /// nonzero dimensions overflows `usize` (every way of making a shape
+    /// checks this, so element counts and strides never wrap around).
     pub fn new(dims: &[usize]) -> Shape {
         assert!(
             dims.len() <= MAX_RANK,
@@ -35,9 +37,30 @@ impl Shape {
         );
         let mut inline = [0; MAX_RANK];
         inline[..dims.len()].copy_from_slice(dims);
+        Shape::checked(inline, dims.len())
+    }
+
+    /// The shape with the first `rank` of `dims`, after checking that the
+    /// product of its nonzero dimensions fits in `usize`. Every way of making
+    /// a shape goes through here, so element counts, strides and the
+    /// `outer * size * inner` views of axis kernels never overflow (an
+    /// overflowed count let a wrapped-around buffer length through to
+    /// unchecked GEMM writes). Zero dimensions are skipped so that a shape
+    /// with zero elements still has strides that fit.
+    ///
+    /// # Panics
+    /// If that product overflows, naming the shape.
+    fn checked(dims: [usize; MAX_RANK], rank: usize) -> Shape {
+        let fits = dims[..rank]
+            .iter()
+            .try_fold(1usize, |product, &d| product.checked_mul(d.max(1)))
+            .is_some();
+        if !fits {
+            too_many_elements(&dims[..rank]);
+        }
         Shape {
-            dims: inline,
-            rank: dims.len() as u8,
+            dims,
+            rank: rank as u8,
         }
     }
 
@@ -105,10 +128,13 @@ impl Shape {
     }
 
     /// This shape with `axis` replaced by `size`.
+    ///
+    /// # Panics
+    /// If the new shape's element count overflows `usize`.
     pub fn with_dim(&self, axis: usize, size: usize) -> Shape {
-        let mut out = *self;
-        out.dims[axis] = size;
-        out
+        let mut dims = self.dims;
+        dims[axis] = size;
+        Shape::checked(dims, self.rank())
     }
 
     /// This shape with `axis` removed.
@@ -146,15 +172,26 @@ impl Shape {
     pub fn broadcast(op: &str, a: Shape, b: Shape) -> Shape {
         let rank = a.rank().max(b.rank());
         let mut dims = [0; MAX_RANK];
+        // The element count is checked as in `Shape::checked`, but while
+        // the dimensions are found: a multiply per dimension instead of a
+        // second loop keeps broadcasting ops as cheap as before the check.
+        let (mut count, mut overflow) = (1usize, false);
         for i in 0..rank {
             let da = a.dim_from_right(i);
             let db = b.dim_from_right(i);
-            dims[rank - 1 - i] = match (da, db) {
+            let d = match (da, db) {
                 (x, y) if x == y => x,
                 (1, y) => y,
                 (x, 1) => x,
                 _ => panic!("{op}: shapes {a:?} and {b:?} cannot be broadcast together"),
             };
+            dims[rank - 1 - i] = d;
+            let (product, wrapped) = count.overflowing_mul(d.max(1));
+            count = product;
+            overflow |= wrapped;
+        }
+        if overflow {
+            too_many_elements(&dims[..rank]);
         }
         Shape {
             dims,
@@ -195,6 +232,14 @@ impl Shape {
             1
         }
     }
+}
+
+/// # Panics
+/// Always: a shape with more elements than `usize` counts could never be
+/// allocated, so asking for one is a programmer error.
+#[cold]
+fn too_many_elements(dims: &[usize]) -> ! {
+    panic!("shape {dims:?} has more elements than fit in usize")
 }
 
 // Compares the live dimensions one by one: a slice or array comparison
@@ -283,6 +328,31 @@ mod tests {
         let dropped = Shape::new(&[2, 3, 4]).without_dim(0);
         assert_eq!(dropped, Shape::new(&[3, 4]));
         assert_eq!(Shape::new(&[5]).without_dim(0), Shape::SCALAR);
+    }
+
+    #[test]
+    #[should_panic(expected = "shape [9223372036854775809, 2] has more elements than fit in usize")]
+    fn shapes_whose_element_count_overflows_are_rejected() {
+        Shape::new(&[(1 << 63) + 1, 2]);
+    }
+
+    #[test]
+    #[should_panic(expected = "shape [4294967296, 4294967296] has more elements than fit in usize")]
+    fn broadcasting_to_an_overflowing_shape_is_rejected() {
+        Shape::broadcast("add", Shape::new(&[1 << 32, 1]), Shape::new(&[1 << 32]));
+    }
+
+    #[test]
+    #[should_panic(expected = "shape [4294967296, 4294967296] has more elements than fit in usize")]
+    fn replacing_a_dimension_is_checked() {
+        Shape::new(&[1 << 32, 1]).with_dim(1, 1 << 32);
+    }
+
+    #[test]
+    fn zero_dimensions_do_not_hide_an_overflow_of_the_others() {
+        assert_eq!(Shape::new(&[0, 1 << 40]).numel(), 0);
+        let overflow = std::panic::catch_unwind(|| Shape::new(&[0, 1 << 40, 1 << 40]));
+        assert!(overflow.is_err(), "its strides would overflow");
     }
 
     #[test]

@@ -79,7 +79,12 @@ impl Tensor {
             step != 0.0 && (end - start) * step >= 0.0,
             "arange: step {step} never goes from {start} to {end}"
         );
-        let len = ((end - start) / step).ceil().max(0.0) as usize;
+        let len = ((f64::from(end) - f64::from(start)) / f64::from(step)).ceil();
+        assert!(
+            len < (isize::MAX as usize / size_of::<f32>()) as f64,
+            "arange: {start} to {end} by {step} has more elements than fit in memory"
+        );
+        let len = len.max(0.0) as usize;
         let values: Vec<f32> = (0..len).map(|i| start + step * i as f32).collect();
         Tensor::from_vec(values, [len])
     }
@@ -403,6 +408,12 @@ mod tests {
     #[should_panic(expected = "from_vec: 5 values cannot fill shape [2, 3] (6 elements)")]
     fn from_vec_checks_length() {
         Tensor::from_vec(vec![0.0; 5], [2, 3]);
+    }
+
+    #[test]
+    #[should_panic(expected = "arange: 0 to inf by 1 has more elements than fit in memory")]
+    fn arange_rejects_endless_ranges() {
+        Tensor::arange(0.0, f32::INFINITY, 1.0);
     }
 
     #[test]
