@@ -3,7 +3,7 @@
 //! refuses an empty input by name rather than return NaN.
 
 use descent_autograd::{UnaryOp, Var};
-use descent_tensor::{Shape, Tensor};
+use descent_tensor::{IndexTensor, Shape, Tensor};
 
 /// How per-element losses are combined, as PyTorch's `reduction=`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -182,21 +182,11 @@ pub fn nll_loss<'t>(log_probs: Var<'t>, targets: &[usize], reduction: Reduction)
         "nll_loss: {} targets for input of shape {shape:?}",
         targets.len()
     );
-    let picks: Vec<usize> = targets
-        .iter()
-        .enumerate()
-        .map(|(i, &t)| {
-            assert!(
-                t < classes,
-                "nll_loss: target {t} of sample {i} is out of range for {classes} classes"
-            );
-            i * classes + t
-        })
-        .collect();
-    let picked = log_probs
-        .reshape([batch * classes, 1])
-        .index_select(&picks)
-        .reshape([batch]);
+    if let Some((i, t)) = targets.iter().enumerate().find(|&(_, &t)| t >= classes) {
+        panic!("nll_loss: target {t} of sample {i} is out of range for {classes} classes");
+    }
+    let picks = IndexTensor::from_vec(targets.to_vec(), [batch, 1]);
+    let picked = log_probs.gather(1, &picks).reshape([batch]);
     reduction.apply(-picked)
 }
 

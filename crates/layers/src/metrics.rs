@@ -26,7 +26,7 @@ pub fn accuracy(scores: &Tensor, targets: &[usize]) -> f32 {
         .data()
         .iter()
         .zip(targets)
-        .filter(|&(&p, &t)| p as usize == t)
+        .filter(|&(p, t)| p == t)
         .count();
     correct as f32 / targets.len().max(1) as f32
 }

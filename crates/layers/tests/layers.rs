@@ -370,8 +370,14 @@ fn logistic_regression_on_breast_cancer_reaches_97_percent_held_out() {
     .unwrap();
     let (x, y) = table.features_and_target("benign").unwrap();
     let split = train_test_split(table.rows(), 0.2, 42);
-    let (x_train, y_train) = (x.index_select(&split.train), y.index_select(&split.train));
-    let (x_test, y_test) = (x.index_select(&split.test), y.index_select(&split.test));
+    let (x_train, y_train) = (
+        x.index_select(0, &split.train),
+        y.index_select(0, &split.train),
+    );
+    let (x_test, y_test) = (
+        x.index_select(0, &split.test),
+        y.index_select(0, &split.test),
+    );
     let scaler = Standardizer::fit(&x_train);
     let (x_train, x_test) = (scaler.transform(&x_train), scaler.transform(&x_test));
 

@@ -45,8 +45,28 @@ impl Tensor {
         self.reshape([self.numel()]).logsumexp_axis(0, false)
     }
 
-    /// Sums over `axis` (negative counts from the end); `keepdim` keeps it
-    /// with size 1. A sum over an empty axis is 0.
+    /// The unbiased variance of all elements (divides by `n - 1`, PyTorch's
+    /// default), as a scalar tensor.
+    pub fn var(&self) -> Tensor {
+        self.reshape([self.numel()]).var_axis(0, false)
+    }
+
+    /// The unbiased standard deviation of all elements, as a scalar tensor.
+    pub fn std(&self) -> Tensor {
+        self.var().sqrt()
+    }
+
+    /// Sums over `axis` (negative counts from the end), PyTorch's
+    /// `sum(dim, keepdim)`: `keepdim` keeps the axis with size 1. A sum over
+    /// an empty axis is 0.
+    ///
+    /// ```
+    /// use descent_tensor::Tensor;
+    ///
+    /// let x = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(x.sum_axis(0, false).to_vec(), vec![4.0, 6.0]);
+    /// assert_eq!(x.sum_axis(-1, true).dims(), &[2, 1]);
+    /// ```
     ///
     /// # Panics
     /// If `axis` is out of range.
@@ -54,7 +74,7 @@ impl Tensor {
         self.fold_axis("sum_axis", axis, keepdim, 0.0, sum_lanes, |acc, x| acc + x)
     }
 
-    /// Mean over `axis` (NaN over an empty axis).
+    /// The mean over `axis` (NaN over an empty axis).
     ///
     /// # Panics
     /// If `axis` is out of range.
@@ -63,7 +83,7 @@ impl Tensor {
         self.sum_axis(axis, keepdim).div_scalar(n as f32)
     }
 
-    /// Maximum over `axis` (NaN if any element is NaN).
+    /// The maximum over `axis` (NaN if any entry is NaN).
     ///
     /// # Panics
     /// If `axis` is out of range or has size 0.
@@ -73,7 +93,7 @@ impl Tensor {
         self.fold_axis("max_axis", axis, keepdim, f32::NEG_INFINITY, fold, nan_max)
     }
 
-    /// Minimum over `axis` (NaN if any element is NaN).
+    /// The minimum over `axis` (NaN if any entry is NaN).
     ///
     /// # Panics
     /// If `axis` is out of range or has size 0.
@@ -81,33 +101,6 @@ impl Tensor {
         self.check_axis_not_empty("min_axis", axis);
         let fold = |xs: &[f32]| xs.iter().copied().fold(f32::INFINITY, nan_min);
         self.fold_axis("min_axis", axis, keepdim, f32::INFINITY, fold, nan_min)
-    }
-
-    /// The index of the first largest element along `axis`, as `f32` values.
-    ///
-    /// # Panics
-    /// If `axis` is out of range or has length 0.
-    pub fn argmax_axis(&self, axis: isize, keepdim: bool) -> Tensor {
-        let axis = self.shape().axis("argmax_axis", axis);
-        let (outer, n, inner) = self.shape().split_at_axis(axis);
-        assert!(
-            n > 0,
-            "argmax_axis: axis {axis} of shape {:?} is empty",
-            self.shape()
-        );
-        let x = self.data();
-        let values = (0..outer * inner).map(|o| {
-            let (row, col) = (o / inner, o % inner);
-            let at = |k: usize| x[(row * n + k) * inner + col];
-            let mut best = 0;
-            for k in 1..n {
-                if at(k) > at(best) {
-                    best = k;
-                }
-            }
-            best as f32
-        });
-        Tensor::from_iter(reduced_shape(self.shape(), axis, keepdim), values)
     }
 
     /// `ln(sum(exp(x)))` along `axis`, shifted by the maximum so it never
@@ -133,22 +126,55 @@ impl Tensor {
         }
     }
 
-    /// Unbiased variance along `axis` (divides by `n - 1`, like `torch.var`).
+    /// The unbiased variance along `axis` (divides by `n - 1`, like
+    /// `torch.var`).
+    ///
+    /// ```
+    /// use descent_tensor::Tensor;
+    ///
+    /// let x = Tensor::from([[1.0, 3.0], [2.0, 6.0]]);
+    /// assert_eq!(x.var_axis(1, false).to_vec(), vec![2.0, 8.0]);
+    /// assert_eq!(x.var_axis_corrected(1, 0, false).to_vec(), vec![1.0, 4.0]);
+    /// assert_eq!(x.std_axis(0, true).to_vec(), vec![0.5f32.sqrt(), 4.5f32.sqrt()]);
+    /// ```
     ///
     /// # Panics
     /// If `axis` is out of range.
     pub fn var_axis(&self, axis: isize, keepdim: bool) -> Tensor {
+        self.var_axis_corrected(axis, 1, keepdim)
+    }
+
+    /// The variance along `axis` with the sum of squared deviations divided
+    /// by `n - correction` (PyTorch's `correction`: 1 is the unbiased
+    /// default, 0 the population variance); NaN or infinite when
+    /// `n <= correction`, as in PyTorch.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn var_axis_corrected(&self, axis: isize, correction: usize, keepdim: bool) -> Tensor {
         let n = self.shape().dim(self.shape().axis("var_axis", axis));
         let centered = self.sub(&self.mean_axis(axis, true));
         centered
             .square()
             .sum_axis(axis, keepdim)
-            .div_scalar(n.saturating_sub(1) as f32)
+            .div_scalar(n.saturating_sub(correction) as f32)
     }
 
-    /// Unbiased variance of all elements, as a scalar tensor.
-    pub fn var(&self) -> Tensor {
-        self.reshape([self.numel()]).var_axis(0, false)
+    /// The unbiased standard deviation along `axis`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn std_axis(&self, axis: isize, keepdim: bool) -> Tensor {
+        self.var_axis(axis, keepdim).sqrt()
+    }
+
+    /// The standard deviation along `axis` with PyTorch's `correction`
+    /// (see [`Tensor::var_axis_corrected`]).
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn std_axis_corrected(&self, axis: isize, correction: usize, keepdim: bool) -> Tensor {
+        self.var_axis_corrected(axis, correction, keepdim).sqrt()
     }
 
     /// Sums this tensor down to `shape`, which it must be a broadcast of: the
@@ -317,7 +343,6 @@ mod tests {
         assert_eq!(x.sum_axis(-1, true).dims(), &[2, 1]);
         assert_eq!(x.max_axis(1, false).to_vec(), vec![5.0, 6.0]);
         assert_eq!(x.min_axis(0, false).to_vec(), vec![1.0, 2.0, 3.0]);
-        assert_eq!(x.argmax_axis(1, false).to_vec(), vec![1.0, 2.0]);
         assert_eq!(x.mean_axis(0, false).to_vec(), vec![2.5, 3.5, 4.5]);
         assert_eq!(x.var_axis(1, false).to_vec(), vec![4.0, 4.0]);
     }
@@ -351,6 +376,27 @@ mod tests {
     #[should_panic(expected = "min: cannot reduce the empty shape [0]")]
     fn the_minimum_of_nothing_panics() {
         Tensor::zeros([0]).min();
+    }
+
+    #[test]
+    fn variance_and_deviation_take_a_correction() {
+        let x = Tensor::from([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 2.0]]);
+        assert_eq!(x.var_axis(1, false).to_vec(), vec![5.0 / 3.0, 0.0]);
+        assert_eq!(x.var_axis_corrected(1, 0, false).to_vec(), vec![1.25, 0.0]);
+        assert_eq!(
+            x.std_axis_corrected(1, 0, true).to_vec(),
+            vec![1.25f32.sqrt(), 0.0]
+        );
+        assert_eq!(
+            x.std_axis(1, false).to_vec(),
+            vec![(5.0f32 / 3.0).sqrt(), 0.0]
+        );
+        assert_eq!(x.var().item(), x.reshape([-1]).var_axis(0, false).item());
+        assert_eq!(x.std().item(), x.var().item().sqrt());
+        assert!(
+            Tensor::from([1.0]).var().item().is_nan(),
+            "one element, n - 1 = 0"
+        );
     }
 
     #[test]
