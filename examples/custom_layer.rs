@@ -71,11 +71,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (x, y) = table.features_and_target("species")?;
     let labels: Vec<usize> = y.data().iter().map(|&v| v as usize).collect();
     let split = train_test_split(table.rows(), 0.3, 7);
-    let scaler = Standardizer::fit(&x.index_select(&split.train));
+    let scaler = Standardizer::fit(&x.index_select(0, &split.train));
     let x = scaler.transform(&x);
     let pick = |rows: &[usize]| rows.iter().map(|&r| labels[r]).collect::<Vec<_>>();
-    let train = Dataset::classification(x.index_select(&split.train), &pick(&split.train))?;
-    let test = Dataset::classification(x.index_select(&split.test), &pick(&split.test))?;
+    let train = Dataset::classification(x.index_select(0, &split.train), &pick(&split.train))?;
+    let test = Dataset::classification(x.index_select(0, &split.test), &pick(&split.test))?;
 
     let net = model(0);
     gradcheck_module(

@@ -15,10 +15,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (x, benign) = table.features_and_target("benign")?;
     let y = benign.map(|b| if b > 0.5 { 1.0 } else { -1.0 });
     let split = train_test_split(table.rows(), 0.2, 42);
-    let scaler = Standardizer::fit(&x.index_select(&split.train));
+    let scaler = Standardizer::fit(&x.index_select(0, &split.train));
     let x = scaler.transform(&x);
-    let train = Dataset::new(x.index_select(&split.train), y.index_select(&split.train))?;
-    let test = Dataset::new(x.index_select(&split.test), y.index_select(&split.test))?;
+    let train = Dataset::new(
+        x.index_select(0, &split.train),
+        y.index_select(0, &split.train),
+    )?;
+    let test = Dataset::new(
+        x.index_select(0, &split.test),
+        y.index_select(0, &split.test),
+    )?;
 
     let svm = Dense::new(30, 1, &mut seeded_rng(0));
     // lambda ||w||^2 / 2 as weight decay lambda on w; the bias is not penalized.

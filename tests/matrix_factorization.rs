@@ -12,13 +12,13 @@ fn factorization_beats_the_global_mean_by_30_percent() {
     let data = synthetic_ratings(400, 200, 3, 0.2, 0.5, 11);
     let split = train_test_split(data.ratings.numel(), 0.2, 12);
     let train = Dataset::new(
-        data.pairs.index_select(&split.train),
-        data.ratings.index_select(&split.train),
+        data.pairs.index_select(0, &split.train),
+        data.ratings.index_select(0, &split.train),
     )
     .unwrap();
     let test = Dataset::new(
-        data.pairs.index_select(&split.test),
-        data.ratings.index_select(&split.test),
+        data.pairs.index_select(0, &split.test),
+        data.ratings.index_select(0, &split.test),
     )
     .unwrap();
     let mean = train.targets().values().mean().item();

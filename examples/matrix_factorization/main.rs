@@ -21,12 +21,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = data.ratings.numel();
     let split = train_test_split(n, 0.2, 2);
     let train = Dataset::new(
-        data.pairs.index_select(&split.train),
-        data.ratings.index_select(&split.train),
+        data.pairs.index_select(0, &split.train),
+        data.ratings.index_select(0, &split.train),
     )?;
     let test = Dataset::new(
-        data.pairs.index_select(&split.test),
-        data.ratings.index_select(&split.test),
+        data.pairs.index_select(0, &split.test),
+        data.ratings.index_select(0, &split.test),
     )?;
     println!(
         "{USERS} users x {ITEMS} items, rank {RANK}, {n} observed ratings ({:.0}%), noise std {NOISE}",

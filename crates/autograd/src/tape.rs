@@ -653,7 +653,22 @@ impl InputGrads<'_> {
 /// A value on a [`Tape`]: a cheap `Copy` handle used like a tensor.
 ///
 /// Arithmetic operators, activations, reductions and products on `Var`s are
-/// recorded on the tape for [`Var::backward`].
+/// recorded on the tape for [`Var::backward`]. The operators take a `Var`
+/// or `&Var`, a [`Tensor`] or `&Tensor` (put on the tape as a constant) or
+/// an `f32`, on either side:
+///
+/// ```
+/// use descent_autograd::{Param, Tape};
+/// use descent_tensor::Tensor;
+///
+/// let w = Param::new(Tensor::from([1.0, -2.0]));
+/// let x = Tensor::from([3.0, 4.0]);
+/// let tape = Tape::new();
+/// let y = 2.0 * tape.param(&w) * &x - 1.0;
+/// assert_eq!(y.value().to_vec(), vec![5.0, -17.0]);
+/// y.sum().backward();
+/// assert_eq!(w.grad().unwrap().to_vec(), vec![6.0, 8.0]);
+/// ```
 #[derive(Clone, Copy)]
 pub struct Var<'t> {
     pub(crate) tape: &'t Tape,

@@ -127,7 +127,7 @@ pub mod prelude {
         ReduceLrOnPlateau, RmsProp, Schedule, Scheduler, Sgd, StepLr, UpdateRule, clip_grad_norm,
         clip_grad_value,
     };
-    pub use descent_tensor::{Shape, Tensor, seeded_rng};
+    pub use descent_tensor::{IndexTensor, Mask, Shape, Tensor, seeded_rng};
 }
 
 /// Compiles and runs every Rust snippet of the workspace README as a doctest.

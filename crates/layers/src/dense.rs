@@ -30,7 +30,7 @@ impl Dense {
 
     /// A layer with the given weight initialization, with or without bias.
     /// The bias, when present, is initialized as PyTorch does:
-    /// uniform in `+-1/sqrt(inputs)`.
+    /// uniform in `+-1/sqrt(inputs)`, or zeros for a layer without inputs.
     pub fn with_init<R: Rng + ?Sized>(
         inputs: usize,
         outputs: usize,
@@ -39,7 +39,12 @@ impl Dense {
         rng: &mut R,
     ) -> Dense {
         let weight = Param::new(init.weight(inputs, outputs, rng));
-        let bias = bias.then(|| Param::new(uniform([outputs], 1.0 / (inputs as f32).sqrt(), rng)));
+        let bound = if inputs > 0 {
+            1.0 / (inputs as f32).sqrt()
+        } else {
+            0.0
+        };
+        let bias = bias.then(|| Param::new(uniform([outputs], bound, rng)));
         Dense {
             weight,
             bias,

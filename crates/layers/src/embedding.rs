@@ -46,7 +46,7 @@ impl Embedding {
         if let Some(bad) = indices.iter().find(|&&i| i >= rows) {
             panic!("Embedding: index {bad} is out of range for {rows} rows");
         }
-        tape.param(&self.weight).index_select(indices)
+        tape.param(&self.weight).index_select(0, indices)
     }
 }
 

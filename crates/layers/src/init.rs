@@ -25,6 +25,10 @@ impl Init {
     /// A `[fan_out, fan_in]` weight drawn from this initialization.
     pub fn weight<R: Rng + ?Sized>(self, fan_in: usize, fan_out: usize, rng: &mut R) -> Tensor {
         let shape = [fan_out, fan_in];
+        if fan_in == 0 || fan_out == 0 {
+            // Nothing to draw, and the bounds below would divide by zero.
+            return Tensor::zeros(shape);
+        }
         let (fi, fo) = (fan_in as f32, fan_out as f32);
         match self {
             Init::PyTorchDefault => uniform(shape, 1.0 / fi.sqrt(), rng),
@@ -37,12 +41,15 @@ impl Init {
     }
 }
 
-/// Uniform in `[-bound, bound)`.
+/// Uniform in `[-bound, bound)`; zeros for a bound of 0.
 pub(crate) fn uniform<R: Rng + ?Sized>(
     shape: impl Into<descent_tensor::Shape>,
     bound: f32,
     rng: &mut R,
 ) -> Tensor {
+    if bound == 0.0 {
+        return Tensor::zeros(shape);
+    }
     Tensor::rand_uniform(shape, -bound, bound, rng)
 }
 

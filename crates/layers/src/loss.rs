@@ -1,8 +1,9 @@
 //! Losses with PyTorch's names, formulas and reductions. Targets are data
-//! (`&Tensor`, or class indices for the classification losses).
+//! (`&Tensor`, or class indices for the classification losses). Every loss
+//! refuses an empty input by name rather than return NaN.
 
 use descent_autograd::{UnaryOp, Var};
-use descent_tensor::Tensor;
+use descent_tensor::{IndexTensor, Shape, Tensor};
 
 /// How per-element losses are combined, as PyTorch's `reduction=`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -26,6 +27,7 @@ impl Reduction {
     }
 }
 
+/// Checks that the prediction and target shapes agree and hold something.
 fn check_shapes(op: &str, prediction: &Var<'_>, target: &Tensor) {
     assert_eq!(
         prediction.shape(),
@@ -33,6 +35,19 @@ fn check_shapes(op: &str, prediction: &Var<'_>, target: &Tensor) {
         "{op}: prediction has shape {:?}, target has shape {:?}",
         prediction.shape(),
         target.shape()
+    );
+    check_not_empty(op, "prediction", prediction.shape());
+}
+
+/// A loss over nothing has no meaning (its mean would be NaN), and an empty
+/// batch is almost always a bug upstream, so it is refused by name.
+///
+/// # Panics
+/// If `shape` has no elements, naming the loss and what was empty.
+fn check_not_empty(op: &str, what: &str, shape: Shape) {
+    assert!(
+        shape.numel() > 0,
+        "{op}: no elements; {what} of shape {shape:?} (an empty batch?)"
     );
 }
 
@@ -50,7 +65,7 @@ fn check_shapes(op: &str, prediction: &Var<'_>, target: &Tensor) {
 /// ```
 ///
 /// # Panics
-/// If the shapes differ; the message names both.
+/// If the shapes differ (the message names both) or hold no elements.
 pub fn mse_loss<'t>(prediction: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
     check_shapes("mse_loss", &prediction, target);
     let diff = prediction - prediction.tape().constant(target.clone());
@@ -60,7 +75,7 @@ pub fn mse_loss<'t>(prediction: Var<'t>, target: &Tensor, reduction: Reduction) 
 /// Mean absolute error, `|prediction - target|`.
 ///
 /// # Panics
-/// If the shapes differ.
+/// If the shapes differ or hold no elements.
 pub fn l1_loss<'t>(prediction: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
     check_shapes("l1_loss", &prediction, target);
     let diff = prediction - prediction.tape().constant(target.clone());
@@ -82,7 +97,7 @@ pub fn l1_loss<'t>(prediction: Var<'t>, target: &Tensor, reduction: Reduction) -
 /// ```
 ///
 /// # Panics
-/// If the shapes differ or `delta` is not positive.
+/// If the shapes differ or hold no elements, or `delta` is not positive.
 pub fn huber_loss<'t>(
     prediction: Var<'t>,
     target: &Tensor,
@@ -119,7 +134,7 @@ impl UnaryOp for Huber {
 /// [`bce_with_logits_loss`], which is exact for any logit.
 ///
 /// # Panics
-/// If the shapes differ.
+/// If the shapes differ or hold no elements.
 pub fn bce_loss<'t>(probabilities: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
     check_shapes("bce_loss", &probabilities, target);
     let tape = probabilities.tape();
@@ -160,7 +175,7 @@ impl UnaryOp for ClampedLn {
 /// ```
 ///
 /// # Panics
-/// If the shapes differ.
+/// If the shapes differ or hold no elements.
 pub fn bce_with_logits_loss<'t>(logits: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
     check_shapes("bce_with_logits_loss", &logits, target);
     reduction.apply(logits.bce_with_logits(target))
@@ -185,9 +200,11 @@ pub fn bce_with_logits_loss<'t>(logits: Var<'t>, target: &Tensor, reduction: Red
 /// ```
 ///
 /// # Panics
-/// If the number of targets differs from the batch size or a target is not
-/// below the number of classes; the message names the offending value.
+/// If the logits hold no elements, the number of targets differs from the
+/// batch size or a target is not below the number of classes; the message
+/// names the offending value.
 pub fn cross_entropy_loss<'t>(logits: Var<'t>, targets: &[usize], reduction: Reduction) -> Var<'t> {
+    check_not_empty("cross_entropy_loss", "logits", logits.shape());
     reduction.apply(logits.softmax_cross_entropy(targets))
 }
 
@@ -195,8 +212,9 @@ pub fn cross_entropy_loss<'t>(logits: Var<'t>, targets: &[usize], reduction: Red
 /// class indices: `-log_probs[i, target_i]` (PyTorch's `NLLLoss`).
 ///
 /// # Panics
-/// If the input is not 2-D, the number of targets differs from the batch
-/// size, or a target is not below the number of classes.
+/// If the input is not 2-D or holds no elements, the number of targets
+/// differs from the batch size, or a target is not below the number of
+/// classes.
 pub fn nll_loss<'t>(log_probs: Var<'t>, targets: &[usize], reduction: Reduction) -> Var<'t> {
     let shape = log_probs.shape();
     assert_eq!(
@@ -204,6 +222,7 @@ pub fn nll_loss<'t>(log_probs: Var<'t>, targets: &[usize], reduction: Reduction)
         2,
         "nll_loss: input must be [batch, classes], got shape {shape:?}"
     );
+    check_not_empty("nll_loss", "input", shape);
     let (batch, classes) = (shape.dim(0), shape.dim(1));
     assert_eq!(
         targets.len(),
@@ -211,21 +230,11 @@ pub fn nll_loss<'t>(log_probs: Var<'t>, targets: &[usize], reduction: Reduction)
         "nll_loss: {} targets for input of shape {shape:?}",
         targets.len()
     );
-    let picks: Vec<usize> = targets
-        .iter()
-        .enumerate()
-        .map(|(i, &t)| {
-            assert!(
-                t < classes,
-                "nll_loss: target {t} of sample {i} is out of range for {classes} classes"
-            );
-            i * classes + t
-        })
-        .collect();
-    let picked = log_probs
-        .reshape([batch * classes, 1])
-        .index_select(&picks)
-        .reshape([batch]);
+    if let Some((i, t)) = targets.iter().enumerate().find(|&(_, &t)| t >= classes) {
+        panic!("nll_loss: target {t} of sample {i} is out of range for {classes} classes");
+    }
+    let picks = IndexTensor::from_vec(targets.to_vec(), [batch, 1]);
+    let picked = log_probs.gather(1, &picks).reshape([batch]);
     reduction.apply(-picked)
 }
 
@@ -257,7 +266,7 @@ fn check_signs(op: &str, target: &Tensor) {
 /// ```
 ///
 /// # Panics
-/// If the shapes differ or a target is not -1 or +1.
+/// If the shapes differ or hold no elements, or a target is not -1 or +1.
 pub fn hinge_loss<'t>(scores: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
     check_shapes("hinge_loss", &scores, target);
     check_signs("hinge_loss", target);
@@ -269,7 +278,7 @@ pub fn hinge_loss<'t>(scores: Var<'t>, target: &Tensor, reduction: Reduction) ->
 /// differentiable everywhere.
 ///
 /// # Panics
-/// If the shapes differ or a target is not -1 or +1.
+/// If the shapes differ or hold no elements, or a target is not -1 or +1.
 pub fn squared_hinge_loss<'t>(scores: Var<'t>, target: &Tensor, reduction: Reduction) -> Var<'t> {
     check_shapes("squared_hinge_loss", &scores, target);
     check_signs("squared_hinge_loss", target);

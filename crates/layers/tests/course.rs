@@ -19,8 +19,14 @@ fn hinge_losses_match_hand_computed_values_and_gradcheck() {
     let s = Tensor::from([[1.7, 0.4], [-0.6, 2.2], [0.1, -1.4]]);
     let y = Tensor::from([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]);
     for reduction in [Reduction::Mean, Reduction::Sum] {
-        gradcheck(&[s.clone()], |v| hinge_loss(v[0], &y, reduction)).unwrap();
-        gradcheck(&[s.clone()], |v| squared_hinge_loss(v[0], &y, reduction)).unwrap();
+        gradcheck(std::slice::from_ref(&s), |v| {
+            hinge_loss(v[0], &y, reduction)
+        })
+        .unwrap();
+        gradcheck(std::slice::from_ref(&s), |v| {
+            squared_hinge_loss(v[0], &y, reduction)
+        })
+        .unwrap();
     }
 }
 

@@ -42,7 +42,9 @@ fn every_layer_passes_gradcheck() {
     for (name, layer) in &layers {
         if *name == "dropout" {
             // A fixed mask per check: a fresh, identically seeded layer each call.
-            let check = gradcheck(&[x.clone()], |v| Dropout::new(0.5, 9).forward(v[0]));
+            let check = gradcheck(std::slice::from_ref(&x), |v| {
+                Dropout::new(0.5, 9).forward(v[0])
+            });
             check.unwrap_or_else(|e| panic!("{name}: {e}"));
             continue;
         }
@@ -92,41 +94,43 @@ fn every_loss_passes_gradcheck_for_each_reduction() {
         };
         check(
             "mse",
-            gradcheck(&[prediction.clone()], |v| {
+            gradcheck(std::slice::from_ref(&prediction), |v| {
                 mse_loss(v[0], &target, reduction)
             }),
         );
         check(
             "l1",
-            gradcheck(&[prediction.clone()], |v| l1_loss(v[0], &target, reduction)),
+            gradcheck(std::slice::from_ref(&prediction), |v| {
+                l1_loss(v[0], &target, reduction)
+            }),
         );
         check(
             "huber",
-            gradcheck(&[prediction.clone()], |v| {
+            gradcheck(std::slice::from_ref(&prediction), |v| {
                 huber_loss(v[0], &target, 0.5, reduction)
             }),
         );
         check(
             "bce",
-            gradcheck(&[probabilities.clone()], |v| {
+            gradcheck(std::slice::from_ref(&probabilities), |v| {
                 bce_loss(v[0], &labels01, reduction)
             }),
         );
         check(
             "bce_with_logits",
-            gradcheck(&[prediction.clone()], |v| {
+            gradcheck(std::slice::from_ref(&prediction), |v| {
                 bce_with_logits_loss(v[0], &labels01, reduction)
             }),
         );
         check(
             "cross_entropy",
-            gradcheck(&[prediction.clone()], |v| {
+            gradcheck(std::slice::from_ref(&prediction), |v| {
                 cross_entropy_loss(v[0], &[3, 0, 1], reduction)
             }),
         );
         check(
             "nll",
-            gradcheck(&[prediction.clone()], |v| {
+            gradcheck(std::slice::from_ref(&prediction), |v| {
                 nll_loss(v[0].log_softmax(1), &[3, 0, 1], reduction)
             }),
         );
@@ -159,11 +163,11 @@ fn losses_match_hand_computed_values() {
 fn losses_stay_finite_with_extreme_logits() {
     let logits = Tensor::from([[80.0, -80.0], [-80.0, 80.0], [0.0, 80.0]]);
     let targets = Tensor::from([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
-    gradcheck(&[logits.clone()], |v| {
+    gradcheck(std::slice::from_ref(&logits), |v| {
         bce_with_logits_loss(v[0], &targets, Reduction::Mean)
     })
     .unwrap();
-    gradcheck(&[logits.clone()], |v| {
+    gradcheck(std::slice::from_ref(&logits), |v| {
         cross_entropy_loss(v[0], &[1, 0, 0], Reduction::Sum)
     })
     .unwrap();
@@ -366,8 +370,14 @@ fn logistic_regression_on_breast_cancer_reaches_97_percent_held_out() {
     .unwrap();
     let (x, y) = table.features_and_target("benign").unwrap();
     let split = train_test_split(table.rows(), 0.2, 42);
-    let (x_train, y_train) = (x.index_select(&split.train), y.index_select(&split.train));
-    let (x_test, y_test) = (x.index_select(&split.test), y.index_select(&split.test));
+    let (x_train, y_train) = (
+        x.index_select(0, &split.train),
+        y.index_select(0, &split.train),
+    );
+    let (x_test, y_test) = (
+        x.index_select(0, &split.test),
+        y.index_select(0, &split.test),
+    );
     let scaler = Standardizer::fit(&x_train);
     let (x_train, x_test) = (scaler.transform(&x_train), scaler.transform(&x_test));
 

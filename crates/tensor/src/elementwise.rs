@@ -101,6 +101,11 @@ impl Tensor {
         let strides_a = self.shape().broadcast_strides(out_shape);
         let strides_b = other.shape().broadcast_strides(out_shape);
         let row_len = out_shape.dim(rank - 1);
+        if row_len == 0 {
+            // Nothing to compute, and rows of length 0 would make zero-sized
+            // chunks below.
+            return Tensor::zeros(out_shape);
+        }
         let (step_a, step_b) = (strides_a[rank - 1], strides_b[rank - 1]);
         let (a, b) = (self.data(), other.data());
         let row_start = |row: usize| {
@@ -220,6 +225,9 @@ impl Tensor {
     /// If `bias` is not such a vector; the message names both shapes.
     pub fn add_rows_assign(&mut self, bias: &Tensor) {
         let b = self.row_bias("add_rows_assign", bias);
+        if b.is_empty() {
+            return;
+        }
         fill_chunks(self.data_mut(), b.len(), |_, rows| {
             for row in rows.chunks_exact_mut(b.len()) {
                 for (x, &bias) in row.iter_mut().zip(b) {
@@ -245,6 +253,9 @@ impl Tensor {
     ) -> Tensor {
         let b = self.row_bias("add_rows_then_map", bias);
         let shape = self.shape();
+        if b.is_empty() {
+            return Tensor::zeros(shape);
+        }
         let pre = self.data_mut();
         Tensor::build_overwritten(shape, |out| {
             fill_chunk_pairs_weighted(pre, out, b.len(), cost, |pre, out| {
@@ -319,6 +330,27 @@ impl Tensor {
         self.map_weighted(TRANSCENDENTAL_COST, f32::ln)
     }
 
+    /// Element-wise natural logarithm, under PyTorch's name (the same op
+    /// as [`Tensor::ln`]).
+    pub fn log(&self) -> Tensor {
+        self.ln()
+    }
+
+    /// Element-wise `ln(1 + x)`, accurate for `x` near 0.
+    pub fn log1p(&self) -> Tensor {
+        self.map_weighted(TRANSCENDENTAL_COST, f32::ln_1p)
+    }
+
+    /// Element-wise `e^x - 1`, accurate for `x` near 0.
+    pub fn expm1(&self) -> Tensor {
+        self.map_weighted(TRANSCENDENTAL_COST, f32::exp_m1)
+    }
+
+    /// Element-wise sign: -1, 0 or 1 (NaN stays NaN), as `torch.sign`.
+    pub fn sign(&self) -> Tensor {
+        self.map(sign)
+    }
+
     /// Element-wise square root.
     pub fn sqrt(&self) -> Tensor {
         self.map(f32::sqrt)
@@ -354,43 +386,11 @@ impl Tensor {
         self.map(|x| x * x)
     }
 
-    /// Limits every element to `[min, max]`.
-    ///
-    /// # Panics
-    /// If `min > max`.
+    /// Limits every element to `[min, max]`, as `torch.clamp`:
+    /// `minimum(maximum(x, min), max)`, so NaN (in `x` or a bound) gives NaN
+    /// and `min > max` gives `max` everywhere.
     pub fn clamp(&self, min: f32, max: f32) -> Tensor {
-        assert!(min <= max, "clamp: min {min} is greater than max {max}");
-        self.map(|x| x.clamp(min, max))
-    }
-
-    /// 1.0 where `self == other`, else 0.0 (broadcasting).
-    pub fn equal(&self, other: &Tensor) -> Tensor {
-        self.broadcast_map("equal", other, |a, b| indicator(a == b))
-    }
-
-    /// 1.0 where `self != other`, else 0.0 (broadcasting).
-    pub fn not_equal(&self, other: &Tensor) -> Tensor {
-        self.broadcast_map("not_equal", other, |a, b| indicator(a != b))
-    }
-
-    /// 1.0 where `self > other`, else 0.0 (broadcasting).
-    pub fn greater(&self, other: &Tensor) -> Tensor {
-        self.broadcast_map("greater", other, |a, b| indicator(a > b))
-    }
-
-    /// 1.0 where `self >= other`, else 0.0 (broadcasting).
-    pub fn greater_equal(&self, other: &Tensor) -> Tensor {
-        self.broadcast_map("greater_equal", other, |a, b| indicator(a >= b))
-    }
-
-    /// 1.0 where `self < other`, else 0.0 (broadcasting).
-    pub fn less(&self, other: &Tensor) -> Tensor {
-        self.broadcast_map("less", other, |a, b| indicator(a < b))
-    }
-
-    /// 1.0 where `self <= other`, else 0.0 (broadcasting).
-    pub fn less_equal(&self, other: &Tensor) -> Tensor {
-        self.broadcast_map("less_equal", other, |a, b| indicator(a <= b))
+        self.map(|x| clamp(x, min, max))
     }
 
     /// True when every element is finite (no NaN or infinity).
@@ -409,8 +409,20 @@ pub fn sigmoid(x: f32) -> f32 {
     }
 }
 
-fn indicator(condition: bool) -> f32 {
-    if condition { 1.0 } else { 0.0 }
+/// `torch.sign` of one value: -1, 0 or 1, NaN for NaN.
+pub fn sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x * 0.0
+    }
+}
+
+/// `torch.clamp` of one value; see [`Tensor::clamp`].
+pub fn clamp(x: f32, min: f32, max: f32) -> f32 {
+    nan_min(nan_max(x, min), max)
 }
 
 /// The larger of two values, NaN if either is NaN (as PyTorch's maximum).
@@ -431,42 +443,79 @@ pub(crate) fn nan_min(a: f32, b: f32) -> f32 {
     }
 }
 
+/// `+ - * /` between tensors in all four ownership forms (broadcasting),
+/// and with an `f32` on either side; `$reversed` computes `scalar op x`.
 macro_rules! binary_operator {
-    ($trait:ident, $method:ident, $scalar_method:ident) => {
+    ($trait:ident, $method:ident, $scalar_method:ident, $reversed:expr) => {
         impl $trait<&Tensor> for &Tensor {
             type Output = Tensor;
+            /// The element-wise op, broadcasting; panics naming both shapes
+            /// if they cannot be broadcast.
             fn $method(self, rhs: &Tensor) -> Tensor {
                 Tensor::$method(self, rhs)
             }
         }
         impl $trait<Tensor> for Tensor {
             type Output = Tensor;
+            /// As for `&Tensor`.
             fn $method(self, rhs: Tensor) -> Tensor {
                 Tensor::$method(&self, &rhs)
             }
         }
+        impl $trait<&Tensor> for Tensor {
+            type Output = Tensor;
+            /// As for `&Tensor`.
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                Tensor::$method(&self, rhs)
+            }
+        }
+        impl $trait<Tensor> for &Tensor {
+            type Output = Tensor;
+            /// As for `&Tensor`.
+            fn $method(self, rhs: Tensor) -> Tensor {
+                Tensor::$method(self, &rhs)
+            }
+        }
         impl $trait<f32> for &Tensor {
             type Output = Tensor;
+            /// The op with a scalar on the right, element by element.
             fn $method(self, rhs: f32) -> Tensor {
                 self.$scalar_method(rhs)
             }
         }
         impl $trait<f32> for Tensor {
             type Output = Tensor;
+            /// The op with a scalar on the right, element by element.
             fn $method(self, rhs: f32) -> Tensor {
                 self.$scalar_method(rhs)
+            }
+        }
+        impl $trait<&Tensor> for f32 {
+            type Output = Tensor;
+            /// The op with a scalar on the left, element by element.
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                let reversed: fn(f32, f32) -> f32 = $reversed;
+                rhs.map(|x| reversed(self, x))
+            }
+        }
+        impl $trait<Tensor> for f32 {
+            type Output = Tensor;
+            /// The op with a scalar on the left, element by element.
+            fn $method(self, rhs: Tensor) -> Tensor {
+                self.$method(&rhs)
             }
         }
     };
 }
 
-binary_operator!(Add, add, add_scalar);
-binary_operator!(Sub, sub, sub_scalar);
-binary_operator!(Mul, mul, mul_scalar);
-binary_operator!(Div, div, div_scalar);
+binary_operator!(Add, add, add_scalar, |s, x| s + x);
+binary_operator!(Sub, sub, sub_scalar, |s, x| s - x);
+binary_operator!(Mul, mul, mul_scalar, |s, x| s * x);
+binary_operator!(Div, div, div_scalar, |s, x| s / x);
 
 impl Neg for &Tensor {
     type Output = Tensor;
+    /// Element-wise negation.
     fn neg(self) -> Tensor {
         Tensor::neg(self)
     }
@@ -474,6 +523,7 @@ impl Neg for &Tensor {
 
 impl Neg for Tensor {
     type Output = Tensor;
+    /// Element-wise negation.
     fn neg(self) -> Tensor {
         Tensor::neg(&self)
     }
@@ -546,11 +596,70 @@ mod tests {
     }
 
     #[test]
-    fn comparisons_give_indicators() {
-        let a = Tensor::from([1.0, 2.0, 3.0]);
-        let b = Tensor::scalar(2.0);
-        assert_eq!(a.greater(&b).to_vec(), vec![0.0, 0.0, 1.0]);
-        assert_eq!(a.less_equal(&b).to_vec(), vec![1.0, 1.0, 0.0]);
-        assert_eq!(a.equal(&b).to_vec(), vec![0.0, 1.0, 0.0]);
+    fn operators_take_every_ownership_form_and_scalars_on_either_side() {
+        let a = Tensor::from([1.0, 2.0]);
+        let b = Tensor::from([4.0, 8.0]);
+        let expected = vec![5.0, 10.0];
+        assert_eq!((&a + &b).to_vec(), expected);
+        assert_eq!((a.clone() + &b).to_vec(), expected);
+        assert_eq!((&a + b.clone()).to_vec(), expected);
+        assert_eq!((a.clone() + b.clone()).to_vec(), expected);
+        assert_eq!((&b - &a).to_vec(), vec![3.0, 6.0]);
+        assert_eq!((&a * b.clone()).to_vec(), vec![4.0, 16.0]);
+        assert_eq!((b.clone() / &a).to_vec(), vec![4.0, 4.0]);
+        assert_eq!((2.0 * &a).to_vec(), vec![2.0, 4.0]);
+        assert_eq!((1.0 - &a).to_vec(), vec![0.0, -1.0]);
+        assert_eq!((8.0 / b.clone()).to_vec(), vec![2.0, 1.0]);
+        assert_eq!((3.0 + a.clone()).to_vec(), vec![4.0, 5.0]);
+        assert_eq!((&b / 2.0).to_vec(), vec![2.0, 4.0]);
+        assert_eq!((b - 1.0).to_vec(), vec![3.0, 7.0]);
+        assert_eq!((-&a).to_vec(), vec![-1.0, -2.0]);
+        assert_eq!((-a).to_vec(), vec![-1.0, -2.0]);
+    }
+
+    #[test]
+    fn zero_width_rows_broadcast_and_take_a_bias() {
+        let empty_rows = Tensor::zeros([3, 0]);
+        assert_eq!((&empty_rows + &Tensor::zeros([0])).dims(), &[3, 0]);
+        assert_eq!((&empty_rows * &Tensor::zeros([3, 1])).dims(), &[3, 0]);
+        assert_eq!(
+            (&Tensor::zeros([0, 1]) + &Tensor::ones([4])).dims(),
+            &[0, 4]
+        );
+        let mut x = Tensor::zeros([3, 0]);
+        x.add_rows_assign(&Tensor::zeros([0]));
+        assert_eq!(x.dims(), &[3, 0]);
+        let y = x.add_rows_then_map(&Tensor::zeros([0]), 1, |v| v);
+        assert_eq!(y.dims(), &[3, 0]);
+    }
+
+    #[test]
+    fn new_unary_ops_follow_pytorch() {
+        let x = Tensor::from([-2.0, -0.0, 0.0, 3.0, f32::NAN]);
+        let sign = x.sign();
+        assert_eq!(&sign.data()[..4], &[-1.0, 0.0, 0.0, 1.0]);
+        assert!(sign.data()[4].is_nan());
+        let small = Tensor::from([1e-7, -1e-7]);
+        assert_eq!(
+            small.log1p().to_vec(),
+            vec![1e-7f32.ln_1p(), (-1e-7f32).ln_1p()]
+        );
+        assert_ne!(small.log1p().data()[0], 0.0, "accurate near 0");
+        assert_ne!(small.expm1().data()[0], 0.0, "accurate near 0");
+        assert_eq!(
+            Tensor::from([1.0, 2.0]).log(),
+            Tensor::from([1.0, 2.0]).ln()
+        );
+    }
+
+    #[test]
+    fn clamp_propagates_nan_and_orders_bounds_as_pytorch() {
+        let x = Tensor::from([-2.0, 0.5, f32::NAN, 3.0]);
+        let c = x.clamp(-1.0, 1.0);
+        assert_eq!(&c.data()[..2], &[-1.0, 0.5]);
+        assert!(c.data()[2].is_nan());
+        assert_eq!(c.data()[3], 1.0);
+        assert_eq!(x.clamp(2.0, 1.0).data()[0], 1.0, "min > max gives max");
+        assert!(x.clamp(f32::NAN, 1.0).data()[0].is_nan());
     }
 }

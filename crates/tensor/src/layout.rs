@@ -1,10 +1,38 @@
-//! Ops that move elements without arithmetic: transpose, narrow, concat,
-//! stack, and row gather / scatter for mini-batches and embeddings.
+//! Ops that move elements without arithmetic: permute, transpose, narrow,
+//! concat and stack.
 
-use crate::shape::Shape;
+use crate::shape::{MAX_RANK, Shape};
 use crate::tensor::Tensor;
 
 impl Tensor {
+    /// The axes in the order `axes` gives (PyTorch's `permute`): axis `i`
+    /// of the result is axis `axes[i]` of `self`. Copies into row-major order.
+    ///
+    /// ```
+    /// use descent_tensor::Tensor;
+    ///
+    /// let images = Tensor::zeros([8, 28, 28, 3]); // NHWC
+    /// assert_eq!(images.permute(&[0, 3, 1, 2]).dims(), &[8, 3, 28, 28]); // NCHW
+    /// let m = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(m.permute(&[1, 0]).to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axes` is not a permutation of the axes (negative ones count
+    /// from the end).
+    pub fn permute(&self, axes: &[isize]) -> Tensor {
+        let order = permutation(self.shape(), axes);
+        let shape = self.shape();
+        let dims: Vec<usize> = order.iter().map(|&a| shape.dim(a)).collect();
+        let (own, mut strides) = (shape.strides(), [0; MAX_RANK]);
+        for (i, &a) in order.iter().enumerate() {
+            strides[i] = own[a];
+        }
+        let out_shape = Shape::new(&dims);
+        let x = self.data();
+        Tensor::from_iter(out_shape, out_shape.offsets(strides).map(|i| x[i]))
+    }
+
     /// Swaps two axes, copying into row-major order.
     ///
     /// # Panics
@@ -15,26 +43,9 @@ impl Tensor {
             shape.axis("transpose", axis_a),
             shape.axis("transpose", axis_b),
         );
-        let mut dims = shape.dims().to_vec();
-        dims.swap(a, b);
-        let out_shape = Shape::new(&dims);
-        let mut in_strides = shape.strides();
-        in_strides.swap(a, b);
-        let x = self.data();
-        let rank = shape.rank();
-        let mut index = [0usize; crate::shape::MAX_RANK];
-        let values = (0..shape.numel()).map(move |_| {
-            let offset: usize = (0..rank).map(|i| index[i] * in_strides[i]).sum();
-            for axis in (0..rank).rev() {
-                index[axis] += 1;
-                if index[axis] < dims[axis] {
-                    break;
-                }
-                index[axis] = 0;
-            }
-            x[offset]
-        });
-        Tensor::from_iter(out_shape, values)
+        let mut axes: Vec<isize> = (0..shape.rank() as isize).collect();
+        axes.swap(a, b);
+        self.permute(&axes)
     }
 
     /// The transpose of a matrix (the last two axes swapped).
@@ -58,9 +69,9 @@ impl Tensor {
         let axis = self.shape().axis("narrow", axis);
         let (_, n, inner) = self.shape().split_at_axis(axis);
         assert!(
-            start + len <= n,
+            start.checked_add(len).is_some_and(|end| end <= n),
             "narrow: range {start}..{} is out of bounds for axis {axis} of shape {:?}",
-            start + len,
+            start.saturating_add(len),
             self.shape()
         );
         let x = self.data();
@@ -89,7 +100,10 @@ impl Tensor {
                 part.shape()
             );
         }
-        let total = parts.iter().map(|p| p.shape().dim(axis)).sum();
+        let total = parts
+            .iter()
+            .try_fold(0usize, |sum, p| sum.checked_add(p.shape().dim(axis)))
+            .unwrap_or_else(|| panic!("concat: the sizes along axis {axis} overflow usize"));
         let (outer, _, inner) = first.split_at_axis(axis);
         Tensor::build_overwritten(first.with_dim(axis, total), |out| {
             let mut at = 0;
@@ -124,58 +138,28 @@ impl Tensor {
         let refs: Vec<&Tensor> = views.iter().collect();
         Tensor::concat(&refs, axis as isize)
     }
+}
 
-    /// Gathers the rows (slices along axis 0) at `indices`, in order: how a
-    /// mini-batch is taken from a data set without copying the rest.
-    ///
-    /// # Panics
-    /// If an index is out of bounds.
-    pub fn index_select(&self, indices: &[usize]) -> Tensor {
-        assert!(self.rank() >= 1, "index_select: scalar tensor has no rows");
-        let rows = self.shape().dim(0);
-        let row_len = self.numel() / rows.max(1);
-        let x = self.data();
-        if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
-            panic!("index_select: index {bad} is out of bounds for {rows} rows");
-        }
-        // Whole rows are copied with copy_from_slice: an element-by-element
-        // iterator here cost ~50 us per MNIST batch.
-        Tensor::build_overwritten(self.shape().with_dim(0, indices.len()), |out| {
-            for (dst, &i) in out.chunks_exact_mut(row_len.max(1)).zip(indices) {
-                dst.copy_from_slice(&x[i * row_len..(i + 1) * row_len]);
-            }
-        })
-    }
-
-    /// A zero tensor of shape `[rows, ...]` with each row of `self` added at
-    /// the row named by `indices` (repeats accumulate): the adjoint of
-    /// [`Tensor::index_select`].
-    ///
-    /// # Panics
-    /// If `indices` and the rows of `self` differ in number, or an index is
-    /// out of bounds.
-    pub fn index_add_rows(&self, indices: &[usize], rows: usize) -> Tensor {
-        assert_eq!(
-            indices.len(),
-            self.shape().dim(0),
-            "index_add_rows: {} indices for shape {:?}",
-            indices.len(),
-            self.shape()
+/// The axes `axes` names, resolved, after checking they are a permutation.
+///
+/// # Panics
+/// If they are not, naming the shape.
+pub(crate) fn permutation(shape: Shape, axes: &[isize]) -> Vec<usize> {
+    assert_eq!(
+        axes.len(),
+        shape.rank(),
+        "permute: {axes:?} does not order the {} axes of shape {shape:?}",
+        shape.rank()
+    );
+    let order: Vec<usize> = axes.iter().map(|&a| shape.axis("permute", a)).collect();
+    let mut seen = [false; MAX_RANK];
+    for &a in &order {
+        assert!(
+            !std::mem::replace(&mut seen[a], true),
+            "permute: {axes:?} names axis {a} twice"
         );
-        let row_len = self.numel() / indices.len().max(1);
-        let x = self.data();
-        Tensor::build(self.shape().with_dim(0, rows), |out| {
-            for (src, &i) in x.chunks_exact(row_len.max(1)).zip(indices) {
-                assert!(
-                    i < rows,
-                    "index_add_rows: index {i} is out of bounds for {rows} rows"
-                );
-                for (o, &v) in out[i * row_len..(i + 1) * row_len].iter_mut().zip(src) {
-                    *o += v;
-                }
-            }
-        })
     }
+    order
 }
 
 #[cfg(test)]
@@ -206,12 +190,29 @@ mod tests {
     }
 
     #[test]
-    fn gather_and_scatter_rows_are_adjoint() {
-        let x = Tensor::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
-        let picked = x.index_select(&[2, 0, 2]);
-        assert_eq!(picked.to_vec(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
-        let back = picked.index_add_rows(&[2, 0, 2], 3);
-        assert_eq!(back.to_vec(), vec![1.0, 2.0, 0.0, 0.0, 10.0, 12.0]);
+    fn permute_moves_every_axis() {
+        let x = Tensor::arange(0.0, 24.0, 1.0).reshape([2, 3, 4]);
+        let p = x.permute(&[2, 0, 1]);
+        assert_eq!(p.dims(), &[4, 2, 3]);
+        for (i, j, k) in [(0, 0, 0), (3, 1, 2), (1, 0, 2), (2, 1, 0)] {
+            assert_eq!(p.get(&[i, j, k]), x.get(&[j, k, i]));
+        }
+        assert_eq!(p.permute(&[1, 2, 0]), x, "the inverse permutation");
+        assert_eq!(x.permute(&[-1, -2, -3]), x.transpose(0, 2));
+        assert_eq!(Tensor::zeros([2, 0]).permute(&[1, 0]).dims(), &[0, 2]);
+        assert_eq!(Tensor::scalar(1.5).permute(&[]).item(), 1.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "permute: [0, 0] names axis 0 twice")]
+    fn permute_rejects_repeated_axes() {
+        Tensor::zeros([2, 3]).permute(&[0, 0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "permute: [1, 0] does not order the 3 axes of shape [2, 3, 4]")]
+    fn permute_names_every_axis() {
+        Tensor::zeros([2, 3, 4]).permute(&[1, 0]);
     }
 
     #[test]

@@ -87,9 +87,17 @@ fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
         "matmul: inner dimensions differ: [{m}, {k}] x [{}, {n}]",
         b.op_rows()
     );
-    assert_eq!(
-        out.len(),
-        m * n,
+    let holds = |x: &MatRef| {
+        x.rows
+            .checked_mul(x.cols)
+            .is_some_and(|len| x.data.len() >= len)
+    };
+    assert!(
+        holds(&a) && holds(&b),
+        "matmul: an operand holds fewer values than its rows x columns"
+    );
+    assert!(
+        m.checked_mul(n) == Some(out.len()),
         "matmul: output holds {} values, not {m} x {n}",
         out.len()
     );
@@ -104,7 +112,8 @@ fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
     // the split tests below check on 1, 2 and 3 threads.
     // With the gemm backend the crate threads large products itself.
     let blocks = rayon::current_num_threads();
-    let parallel = m * k * n >= GEMM_PARALLEL_MIN_MACS && blocks > 1 && !cfg!(feature = "gemm");
+    let macs = m.saturating_mul(k).saturating_mul(n);
+    let parallel = macs >= GEMM_PARALLEL_MIN_MACS && blocks > 1 && !cfg!(feature = "gemm");
     // Every thread packs the whole operand it does not split, so split the
     // output along the larger side: rows when m >= n, else columns.
     let split = match parallel {
@@ -116,7 +125,6 @@ fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
         }
         _ => Split::None,
     };
-    assert!(a.data.len() >= a.rows * a.cols && b.data.len() >= b.rows * b.cols);
     let out_ptr = SendPtr(out.as_mut_ptr().cast::<f32>());
     // Computes output rows `rows` and columns `cols`.
     let block = |rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| {
@@ -411,6 +419,69 @@ mod tests {
                 1e-5
             ));
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "shape [9223372036854775809, 2] has more elements than fit in usize")]
+    fn a_shape_whose_element_count_wraps_around_never_reaches_gemm() {
+        // Before shapes were checked, this count wrapped around to 2, the
+        // tensor was accepted, and matmul wrote far outside its output.
+        let a = Tensor::from_vec(vec![1.0, 2.0], [(1 << 63) + 1, 2]);
+        a.matmul(&Tensor::ones([2, 1]));
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul: an operand holds fewer values than its rows x columns")]
+    fn gemm_checks_operand_sizes_without_overflow() {
+        let a = MatRef {
+            data: &[1.0, 2.0],
+            rows: (1 << 63) + 1,
+            cols: 2,
+            transposed: false,
+        };
+        let b = MatRef {
+            data: &[1.0, 2.0],
+            rows: 2,
+            cols: 1,
+            transposed: false,
+        };
+        gemm(a, b, &mut [0.0; 2], 1.0, 0.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul: output holds 2 values, not 9223372036854775809 x 2")]
+    fn gemm_checks_the_output_size_without_overflow() {
+        let a = MatRef {
+            data: &[],
+            rows: (1 << 63) + 1,
+            cols: 0,
+            transposed: false,
+        };
+        let b = MatRef {
+            data: &[],
+            rows: 0,
+            cols: 2,
+            transposed: false,
+        };
+        gemm(a, b, &mut [0.0; 2], 1.0, 0.0);
+    }
+
+    #[test]
+    fn empty_products_are_zeros_of_the_right_shape() {
+        assert_eq!(
+            Tensor::zeros([3, 0]).matmul(&Tensor::zeros([0, 2])),
+            Tensor::zeros([3, 2])
+        );
+        assert_eq!(
+            Tensor::zeros([0, 4]).matmul(&Tensor::zeros([4, 2])).dims(),
+            &[0, 2]
+        );
+        assert_eq!(
+            Tensor::zeros([2, 4])
+                .matmul_t(&Tensor::zeros([0, 4]))
+                .dims(),
+            &[2, 0]
+        );
     }
 
     #[test]

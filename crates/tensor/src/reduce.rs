@@ -10,32 +10,63 @@ use crate::shape::Shape;
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// The sum of all elements, as a scalar tensor.
+    /// The sum of all elements, as a scalar tensor (0 for an empty tensor).
     pub fn sum(&self) -> Tensor {
         Tensor::scalar(sum_all(self.data()))
     }
 
-    /// The mean of all elements, as a scalar tensor (NaN for an empty tensor).
+    /// The mean of all elements, as a scalar tensor (NaN for an empty
+    /// tensor, as in PyTorch).
     pub fn mean(&self) -> Tensor {
         Tensor::scalar(sum_all(self.data()) / self.numel() as f32)
     }
 
     /// The largest element (NaN if any element is NaN), as a scalar tensor.
+    ///
+    /// # Panics
+    /// If the tensor is empty: the maximum of nothing is undefined.
     pub fn max(&self) -> Tensor {
+        check_not_empty("max", self.shape(), self.numel());
         Tensor::scalar(self.data().iter().copied().fold(f32::NEG_INFINITY, nan_max))
     }
 
     /// The smallest element (NaN if any element is NaN), as a scalar tensor.
+    ///
+    /// # Panics
+    /// If the tensor is empty.
     pub fn min(&self) -> Tensor {
+        check_not_empty("min", self.shape(), self.numel());
         Tensor::scalar(self.data().iter().copied().fold(f32::INFINITY, nan_min))
     }
 
-    /// `ln(sum(exp(x)))` over all elements, computed without overflow.
+    /// `ln(sum(exp(x)))` over all elements, computed without overflow
+    /// (-inf for an empty tensor).
     pub fn logsumexp(&self) -> Tensor {
         self.reshape([self.numel()]).logsumexp_axis(0, false)
     }
 
-    /// Sums over `axis` (negative counts from the end); `keepdim` keeps it with size 1.
+    /// The unbiased variance of all elements (divides by `n - 1`, PyTorch's
+    /// default), as a scalar tensor.
+    pub fn var(&self) -> Tensor {
+        self.reshape([self.numel()]).var_axis(0, false)
+    }
+
+    /// The unbiased standard deviation of all elements, as a scalar tensor.
+    pub fn std(&self) -> Tensor {
+        self.var().sqrt()
+    }
+
+    /// Sums over `axis` (negative counts from the end), PyTorch's
+    /// `sum(dim, keepdim)`: `keepdim` keeps the axis with size 1. A sum over
+    /// an empty axis is 0.
+    ///
+    /// ```
+    /// use descent_tensor::Tensor;
+    ///
+    /// let x = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(x.sum_axis(0, false).to_vec(), vec![4.0, 6.0]);
+    /// assert_eq!(x.sum_axis(-1, true).dims(), &[2, 1]);
+    /// ```
     ///
     /// # Panics
     /// If `axis` is out of range.
@@ -43,7 +74,7 @@ impl Tensor {
         self.fold_axis("sum_axis", axis, keepdim, 0.0, sum_lanes, |acc, x| acc + x)
     }
 
-    /// Mean over `axis`.
+    /// The mean over `axis` (NaN over an empty axis).
     ///
     /// # Panics
     /// If `axis` is out of range.
@@ -52,84 +83,98 @@ impl Tensor {
         self.sum_axis(axis, keepdim).div_scalar(n as f32)
     }
 
-    /// Maximum over `axis` (NaN if any element is NaN).
+    /// The maximum over `axis` (NaN if any entry is NaN).
     ///
     /// # Panics
-    /// If `axis` is out of range.
+    /// If `axis` is out of range or has size 0.
     pub fn max_axis(&self, axis: isize, keepdim: bool) -> Tensor {
+        self.check_axis_not_empty("max_axis", axis);
         let fold = |xs: &[f32]| xs.iter().copied().fold(f32::NEG_INFINITY, nan_max);
         self.fold_axis("max_axis", axis, keepdim, f32::NEG_INFINITY, fold, nan_max)
     }
 
-    /// Minimum over `axis` (NaN if any element is NaN).
+    /// The minimum over `axis` (NaN if any entry is NaN).
     ///
     /// # Panics
-    /// If `axis` is out of range.
+    /// If `axis` is out of range or has size 0.
     pub fn min_axis(&self, axis: isize, keepdim: bool) -> Tensor {
+        self.check_axis_not_empty("min_axis", axis);
         let fold = |xs: &[f32]| xs.iter().copied().fold(f32::INFINITY, nan_min);
         self.fold_axis("min_axis", axis, keepdim, f32::INFINITY, fold, nan_min)
     }
 
-    /// The index of the first largest element along `axis`, as `f32` values.
-    ///
-    /// # Panics
-    /// If `axis` is out of range or has length 0.
-    pub fn argmax_axis(&self, axis: isize, keepdim: bool) -> Tensor {
-        let axis = self.shape().axis("argmax_axis", axis);
-        let (outer, n, inner) = self.shape().split_at_axis(axis);
-        assert!(
-            n > 0,
-            "argmax_axis: axis {axis} of shape {:?} is empty",
-            self.shape()
-        );
-        let x = self.data();
-        let values = (0..outer * inner).map(|o| {
-            let (row, col) = (o / inner, o % inner);
-            let at = |k: usize| x[(row * n + k) * inner + col];
-            let mut best = 0;
-            for k in 1..n {
-                if at(k) > at(best) {
-                    best = k;
-                }
-            }
-            best as f32
-        });
-        Tensor::from_iter(reduced_shape(self.shape(), axis, keepdim), values)
-    }
-
-    /// `ln(sum(exp(x)))` along `axis`, shifted by the maximum so it never overflows.
+    /// `ln(sum(exp(x)))` along `axis`, shifted by the maximum so it never
+    /// overflows (-inf over an empty axis).
     ///
     /// # Panics
     /// If `axis` is out of range.
     pub fn logsumexp_axis(&self, axis: isize, keepdim: bool) -> Tensor {
-        let shift = self
-            .max_axis(axis, true)
-            .map(|m| if m.is_finite() { m } else { 0.0 });
-        let lse = self.sub(&shift).exp().sum_axis(axis, true).ln().add(&shift);
+        let resolved = self.shape().axis("logsumexp_axis", axis);
+        let kept = self.shape().with_dim(resolved, 1);
+        let lse = if self.shape().dim(resolved) == 0 {
+            Tensor::full(kept, f32::NEG_INFINITY)
+        } else {
+            let shift = self
+                .max_axis(axis, true)
+                .map(|m| if m.is_finite() { m } else { 0.0 });
+            self.sub(&shift).exp().sum_axis(axis, true).ln().add(&shift)
+        };
         if keepdim {
             lse
         } else {
-            let axis = self.shape().axis("logsumexp_axis", axis);
-            lse.reshape(self.shape().without_dim(axis))
+            lse.reshape(self.shape().without_dim(resolved))
         }
     }
 
-    /// Unbiased variance along `axis` (divides by `n - 1`, like `torch.var`).
+    /// The unbiased variance along `axis` (divides by `n - 1`, like
+    /// `torch.var`).
+    ///
+    /// ```
+    /// use descent_tensor::Tensor;
+    ///
+    /// let x = Tensor::from([[1.0, 3.0], [2.0, 6.0]]);
+    /// assert_eq!(x.var_axis(1, false).to_vec(), vec![2.0, 8.0]);
+    /// assert_eq!(x.var_axis_corrected(1, 0, false).to_vec(), vec![1.0, 4.0]);
+    /// assert_eq!(x.std_axis(0, true).to_vec(), vec![0.5f32.sqrt(), 4.5f32.sqrt()]);
+    /// ```
     ///
     /// # Panics
     /// If `axis` is out of range.
     pub fn var_axis(&self, axis: isize, keepdim: bool) -> Tensor {
+        self.var_axis_corrected(axis, 1, keepdim)
+    }
+
+    /// The variance along `axis` with the sum of squared deviations divided
+    /// by `n - correction` (PyTorch's `correction`: 1 is the unbiased
+    /// default, 0 the population variance); NaN or infinite when
+    /// `n <= correction`, as in PyTorch.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn var_axis_corrected(&self, axis: isize, correction: usize, keepdim: bool) -> Tensor {
         let n = self.shape().dim(self.shape().axis("var_axis", axis));
         let centered = self.sub(&self.mean_axis(axis, true));
         centered
             .square()
             .sum_axis(axis, keepdim)
-            .div_scalar(n.saturating_sub(1) as f32)
+            .div_scalar(n.saturating_sub(correction) as f32)
     }
 
-    /// Unbiased variance of all elements, as a scalar tensor.
-    pub fn var(&self) -> Tensor {
-        self.reshape([self.numel()]).var_axis(0, false)
+    /// The unbiased standard deviation along `axis`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn std_axis(&self, axis: isize, keepdim: bool) -> Tensor {
+        self.var_axis(axis, keepdim).sqrt()
+    }
+
+    /// The standard deviation along `axis` with PyTorch's `correction`
+    /// (see [`Tensor::var_axis_corrected`]).
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn std_axis_corrected(&self, axis: isize, correction: usize, keepdim: bool) -> Tensor {
+        self.var_axis_corrected(axis, correction, keepdim).sqrt()
     }
 
     /// Sums this tensor down to `shape`, which it must be a broadcast of: the
@@ -153,6 +198,10 @@ impl Tensor {
         }
         let strides = target.broadcast_strides(source);
         let row_len = source.dim(source.rank() - 1);
+        if row_len == 0 {
+            // Nothing to add up, and rows of length 0 cannot be chunked.
+            return Tensor::zeros(target);
+        }
         let row_step = strides[source.rank() - 1];
         let x = self.data();
         Tensor::build(target, |out| {
@@ -183,6 +232,13 @@ impl Tensor {
         Tensor::zeros(target).broadcast_map("broadcast_to", self, |_, x| x)
     }
 
+    /// # Panics
+    /// If `axis` is out of range or has size 0, naming `op`.
+    fn check_axis_not_empty(&self, op: &str, axis: isize) {
+        let n = self.shape().dim(self.shape().axis(op, axis));
+        check_not_empty(op, self.shape(), n);
+    }
+
     /// Folds along one axis, viewing the tensor as `[outer, n, inner]`:
     /// `fold_row` reduces a contiguous run (when `inner == 1`); otherwise whole
     /// inner rows are combined with `combine`, one axis step at a time.
@@ -198,7 +254,11 @@ impl Tensor {
         let axis = self.shape().axis(op, axis);
         let (_, n, inner) = self.shape().split_at_axis(axis);
         let x = self.data();
-        Tensor::build_overwritten(reduced_shape(self.shape(), axis, keepdim), |out| {
+        let shape = reduced_shape(self.shape(), axis, keepdim);
+        if shape.numel() == 0 {
+            return Tensor::zeros(shape);
+        }
+        Tensor::build_overwritten(shape, |out| {
             fill_chunks_weighted(out, inner, n, |start, chunk| {
                 if inner == 1 {
                     for (i, o) in chunk.iter_mut().enumerate() {
@@ -250,6 +310,15 @@ fn sum_all(xs: &[f32]) -> f32 {
     partials.iter().sum()
 }
 
+/// # Panics
+/// If there is nothing to reduce, for reductions with no value for it.
+fn check_not_empty(op: &str, shape: Shape, count: usize) {
+    assert!(
+        count > 0,
+        "{op}: cannot reduce the empty shape {shape:?}: there is no identity for it"
+    );
+}
+
 fn reduced_shape(shape: Shape, axis: usize, keepdim: bool) -> Shape {
     if keepdim {
         shape.with_dim(axis, 1)
@@ -274,9 +343,60 @@ mod tests {
         assert_eq!(x.sum_axis(-1, true).dims(), &[2, 1]);
         assert_eq!(x.max_axis(1, false).to_vec(), vec![5.0, 6.0]);
         assert_eq!(x.min_axis(0, false).to_vec(), vec![1.0, 2.0, 3.0]);
-        assert_eq!(x.argmax_axis(1, false).to_vec(), vec![1.0, 2.0]);
         assert_eq!(x.mean_axis(0, false).to_vec(), vec![2.5, 3.5, 4.5]);
         assert_eq!(x.var_axis(1, false).to_vec(), vec![4.0, 4.0]);
+    }
+
+    #[test]
+    fn reductions_of_nothing_follow_pytorch() {
+        let empty = Tensor::zeros([0, 3]);
+        assert_eq!(empty.sum().item(), 0.0);
+        assert!(empty.mean().item().is_nan());
+        assert_eq!(empty.sum_axis(0, false).to_vec(), vec![0.0; 3]);
+        assert!(empty.mean_axis(0, false).data().iter().all(|v| v.is_nan()));
+        assert_eq!(empty.sum_axis(1, false).dims(), &[0]);
+        assert_eq!(empty.max_axis(1, true).dims(), &[0, 1]);
+        assert_eq!(
+            empty.logsumexp_axis(0, false).to_vec(),
+            vec![f32::NEG_INFINITY; 3]
+        );
+        assert_eq!(Tensor::zeros([0]).logsumexp().item(), f32::NEG_INFINITY);
+        assert!(empty.var().item().is_nan());
+        assert_eq!(Tensor::zeros([2, 0]).sum_to([0]).dims(), &[0]);
+        assert_eq!(Tensor::zeros([2, 0]).sum_to([2, 1]).to_vec(), vec![0.0; 2]);
+    }
+
+    #[test]
+    #[should_panic(expected = "max_axis: cannot reduce the empty shape [0, 3]")]
+    fn the_maximum_of_nothing_panics() {
+        Tensor::zeros([0, 3]).max_axis(0, false);
+    }
+
+    #[test]
+    #[should_panic(expected = "min: cannot reduce the empty shape [0]")]
+    fn the_minimum_of_nothing_panics() {
+        Tensor::zeros([0]).min();
+    }
+
+    #[test]
+    fn variance_and_deviation_take_a_correction() {
+        let x = Tensor::from([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 2.0]]);
+        assert_eq!(x.var_axis(1, false).to_vec(), vec![5.0 / 3.0, 0.0]);
+        assert_eq!(x.var_axis_corrected(1, 0, false).to_vec(), vec![1.25, 0.0]);
+        assert_eq!(
+            x.std_axis_corrected(1, 0, true).to_vec(),
+            vec![1.25f32.sqrt(), 0.0]
+        );
+        assert_eq!(
+            x.std_axis(1, false).to_vec(),
+            vec![(5.0f32 / 3.0).sqrt(), 0.0]
+        );
+        assert_eq!(x.var().item(), x.reshape([-1]).var_axis(0, false).item());
+        assert_eq!(x.std().item(), x.var().item().sqrt());
+        assert!(
+            Tensor::from([1.0]).var().item().is_nan(),
+            "one element, n - 1 = 0"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! never allocates for its shape, plus the NumPy broadcasting rule.
 
 use std::fmt;
+use std::ops::{Bound, Range, RangeBounds};
 
 /// The largest number of dimensions a tensor may have.
 pub const MAX_RANK: usize = 6;
@@ -26,7 +27,9 @@ impl Shape {
     /// Builds a shape from a slice of dimensions.
     ///
     /// # Panics
-    /// If `dims` has more than [`MAX_RANK`] entries.
+    /// If `dims` has more than [`MAX_RANK`] entries, or the product of its
+    /// nonzero dimensions overflows `usize` (every way of making a shape
+    /// checks this, so element counts and strides never wrap around).
     pub fn new(dims: &[usize]) -> Shape {
         assert!(
             dims.len() <= MAX_RANK,
@@ -35,9 +38,30 @@ impl Shape {
         );
         let mut inline = [0; MAX_RANK];
         inline[..dims.len()].copy_from_slice(dims);
+        Shape::checked(inline, dims.len())
+    }
+
+    /// The shape with the first `rank` of `dims`, after checking that the
+    /// product of its nonzero dimensions fits in `usize`. Every way of making
+    /// a shape goes through here, so element counts, strides and the
+    /// `outer * size * inner` views of axis kernels never overflow (an
+    /// overflowed count let a wrapped-around buffer length through to
+    /// unchecked GEMM writes). Zero dimensions are skipped so that a shape
+    /// with zero elements still has strides that fit.
+    ///
+    /// # Panics
+    /// If that product overflows, naming the shape.
+    fn checked(dims: [usize; MAX_RANK], rank: usize) -> Shape {
+        let fits = dims[..rank]
+            .iter()
+            .try_fold(1usize, |product, &d| product.checked_mul(d.max(1)))
+            .is_some();
+        if !fits {
+            too_many_elements(&dims[..rank]);
+        }
         Shape {
-            dims: inline,
-            rank: dims.len() as u8,
+            dims,
+            rank: rank as u8,
         }
     }
 
@@ -75,6 +99,58 @@ impl Shape {
         strides
     }
 
+    /// The row-major offset of the element at a multi-index, for `op`.
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of bounds, naming `op`.
+    pub(crate) fn offset_of(&self, op: &str, index: &[usize]) -> usize {
+        assert_eq!(
+            index.len(),
+            self.rank(),
+            "{op}: index {index:?} has rank {}, tensor has shape {self:?}",
+            index.len()
+        );
+        let strides = self.strides();
+        let mut offset = 0;
+        for (axis, &i) in index.iter().enumerate() {
+            assert!(
+                i < self.dims[axis],
+                "{op}: index {index:?} is out of bounds for shape {self:?}"
+            );
+            offset += i * strides[axis];
+        }
+        offset
+    }
+
+    /// The indices `range` covers along `axis` (any Rust range: `2..5`,
+    /// `..`, `3..`, `..=4`), checked against its size for `op`.
+    ///
+    /// # Panics
+    /// If the range is reversed or runs past the end, naming `op`.
+    pub fn slice_range(
+        &self,
+        op: &str,
+        axis: usize,
+        range: impl RangeBounds<usize>,
+    ) -> Range<usize> {
+        let n = self.dim(axis);
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s.saturating_add(1),
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e.saturating_add(1),
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => n,
+        };
+        assert!(
+            start <= end && end <= n,
+            "{op}: range {start}..{end} is out of bounds for axis {axis} of shape {self:?}"
+        );
+        start..end
+    }
+
     /// Resolves a possibly negative axis (`-1` is the last) for `op`.
     ///
     /// # Panics
@@ -105,10 +181,13 @@ impl Shape {
     }
 
     /// This shape with `axis` replaced by `size`.
+    ///
+    /// # Panics
+    /// If the new shape's element count overflows `usize`.
     pub fn with_dim(&self, axis: usize, size: usize) -> Shape {
-        let mut out = *self;
-        out.dims[axis] = size;
-        out
+        let mut dims = self.dims;
+        dims[axis] = size;
+        Shape::checked(dims, self.rank())
     }
 
     /// This shape with `axis` removed.
@@ -146,15 +225,26 @@ impl Shape {
     pub fn broadcast(op: &str, a: Shape, b: Shape) -> Shape {
         let rank = a.rank().max(b.rank());
         let mut dims = [0; MAX_RANK];
+        // The element count is checked as in `Shape::checked`, but while
+        // the dimensions are found: a multiply per dimension instead of a
+        // second loop keeps broadcasting ops as cheap as before the check.
+        let (mut count, mut overflow) = (1usize, false);
         for i in 0..rank {
             let da = a.dim_from_right(i);
             let db = b.dim_from_right(i);
-            dims[rank - 1 - i] = match (da, db) {
+            let d = match (da, db) {
                 (x, y) if x == y => x,
                 (1, y) => y,
                 (x, 1) => x,
                 _ => panic!("{op}: shapes {a:?} and {b:?} cannot be broadcast together"),
             };
+            dims[rank - 1 - i] = d;
+            let (product, wrapped) = count.overflowing_mul(d.max(1));
+            count = product;
+            overflow |= wrapped;
+        }
+        if overflow {
+            too_many_elements(&dims[..rank]);
         }
         Shape {
             dims,
@@ -188,6 +278,20 @@ impl Shape {
         offset
     }
 
+    /// The offsets, in a buffer read with `strides`, of this shape's elements
+    /// in row-major order: with a permutation of another shape's strides it
+    /// walks a transpose, with [`Shape::broadcast_strides`] a broadcast.
+    pub(crate) fn offsets(&self, strides: [usize; MAX_RANK]) -> Offsets {
+        Offsets {
+            dims: self.dims,
+            strides,
+            rank: self.rank(),
+            index: [0; MAX_RANK],
+            offset: 0,
+            remaining: self.numel(),
+        }
+    }
+
     fn dim_from_right(&self, i: usize) -> usize {
         if i < self.rank() {
             self.dims[self.rank() - 1 - i]
@@ -196,6 +300,54 @@ impl Shape {
         }
     }
 }
+
+/// # Panics
+/// Always: a shape with more elements than `usize` counts could never be
+/// allocated, so asking for one is a programmer error.
+#[cold]
+fn too_many_elements(dims: &[usize]) -> ! {
+    panic!("shape {dims:?} has more elements than fit in usize")
+}
+
+/// The iterator of [`Shape::offsets`]: an odometer over the multi-index
+/// that moves the offset by one stride per step, so each element costs O(1)
+/// on average.
+pub(crate) struct Offsets {
+    dims: [usize; MAX_RANK],
+    strides: [usize; MAX_RANK],
+    rank: usize,
+    index: [usize; MAX_RANK],
+    offset: usize,
+    remaining: usize,
+}
+
+impl Iterator for Offsets {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let current = self.offset;
+        for axis in (0..self.rank).rev() {
+            self.index[axis] += 1;
+            self.offset += self.strides[axis];
+            if self.index[axis] < self.dims[axis] {
+                break;
+            }
+            self.offset -= self.strides[axis] * self.dims[axis];
+            self.index[axis] = 0;
+        }
+        Some(current)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Offsets {}
 
 // Compares the live dimensions one by one: a slice or array comparison
 // calls memcmp, which showed up at 11% of the tape's per-op cost.
@@ -283,6 +435,50 @@ mod tests {
         let dropped = Shape::new(&[2, 3, 4]).without_dim(0);
         assert_eq!(dropped, Shape::new(&[3, 4]));
         assert_eq!(Shape::new(&[5]).without_dim(0), Shape::SCALAR);
+    }
+
+    #[test]
+    #[should_panic(expected = "shape [9223372036854775809, 2] has more elements than fit in usize")]
+    fn shapes_whose_element_count_overflows_are_rejected() {
+        Shape::new(&[(1 << 63) + 1, 2]);
+    }
+
+    #[test]
+    #[should_panic(expected = "shape [4294967296, 4294967296] has more elements than fit in usize")]
+    fn broadcasting_to_an_overflowing_shape_is_rejected() {
+        Shape::broadcast("add", Shape::new(&[1 << 32, 1]), Shape::new(&[1 << 32]));
+    }
+
+    #[test]
+    #[should_panic(expected = "shape [4294967296, 4294967296] has more elements than fit in usize")]
+    fn replacing_a_dimension_is_checked() {
+        Shape::new(&[1 << 32, 1]).with_dim(1, 1 << 32);
+    }
+
+    #[test]
+    fn zero_dimensions_do_not_hide_an_overflow_of_the_others() {
+        assert_eq!(Shape::new(&[0, 1 << 40]).numel(), 0);
+        let overflow = std::panic::catch_unwind(|| Shape::new(&[0, 1 << 40, 1 << 40]));
+        assert!(overflow.is_err(), "its strides would overflow");
+    }
+
+    #[test]
+    fn offsets_walk_strided_and_broadcast_reads() {
+        let s = Shape::new(&[2, 3]);
+        let mut transposed = [0; MAX_RANK];
+        transposed[..2].copy_from_slice(&[1, 2]);
+        let walk: Vec<usize> = s.offsets(transposed).collect();
+        assert_eq!(walk, vec![0, 2, 4, 1, 3, 5]);
+        let column = Shape::new(&[2, 1]).broadcast_strides(s);
+        assert_eq!(
+            s.offsets(column).collect::<Vec<_>>(),
+            vec![0, 0, 0, 1, 1, 1]
+        );
+        assert_eq!(Shape::new(&[2, 0]).offsets(s.strides()).count(), 0);
+        assert_eq!(
+            Shape::SCALAR.offsets(s.strides()).collect::<Vec<_>>(),
+            vec![0]
+        );
     }
 
     #[test]

@@ -79,7 +79,12 @@ impl Tensor {
             step != 0.0 && (end - start) * step >= 0.0,
             "arange: step {step} never goes from {start} to {end}"
         );
-        let len = ((end - start) / step).ceil().max(0.0) as usize;
+        let len = ((f64::from(end) - f64::from(start)) / f64::from(step)).ceil();
+        assert!(
+            len < (isize::MAX as usize / size_of::<f32>()) as f64,
+            "arange: {start} to {end} by {step} has more elements than fit in memory"
+        );
+        let len = len.max(0.0) as usize;
         let values: Vec<f32> = (0..len).map(|i| start + step * i as f32).collect();
         Tensor::from_vec(values, [len])
     }
@@ -276,38 +281,14 @@ impl Tensor {
     /// # Panics
     /// If the index has the wrong rank or is out of bounds.
     pub fn get(&self, index: &[usize]) -> f32 {
-        assert_eq!(
-            index.len(),
-            self.rank(),
-            "get: index {index:?} has rank {}, tensor has shape {:?}",
-            index.len(),
-            self.shape
-        );
-        let strides = self.shape.strides();
-        let mut offset = 0;
-        for (axis, &i) in index.iter().enumerate() {
-            assert!(
-                i < self.shape.dim(axis),
-                "get: index {index:?} is out of bounds for shape {:?}",
-                self.shape
-            );
-            offset += i * strides[axis];
-        }
-        self.data[offset]
+        self.data[self.shape.offset_of("get", index)]
     }
 
-    /// The same elements viewed with another shape; shares the buffer.
-    ///
-    /// # Panics
-    /// If the element counts differ.
-    pub fn reshape(&self, shape: impl Into<Shape>) -> Tensor {
-        let shape = shape.into();
-        assert_eq!(
-            shape.numel(),
-            self.numel(),
-            "reshape: cannot view shape {:?} as {shape:?}",
-            self.shape
-        );
+    /// The same buffer under another shape with as many elements: the one
+    /// constructor of the view ops (`reshape`, `squeeze`, ...), which check
+    /// the count first.
+    pub(crate) fn view_as(&self, shape: Shape) -> Tensor {
+        debug_assert_eq!(shape.numel(), self.numel());
         Tensor {
             shape,
             data: ManuallyDrop::new(Arc::clone(&self.data)),
@@ -347,14 +328,7 @@ impl Drop for Tensor {
 
 impl fmt::Debug for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const SHOWN: usize = 16;
-        write!(f, "Tensor{:?} ", self.shape)?;
-        let head = &self.data[..self.numel().min(SHOWN)];
-        write!(f, "{head:?}")?;
-        if self.numel() > SHOWN {
-            write!(f, " ... ({} more)", self.numel() - SHOWN)?;
-        }
-        Ok(())
+        crate::display::debug_short(f, "Tensor", self.shape, &self.data)
     }
 }
 
@@ -364,18 +338,52 @@ impl PartialEq for Tensor {
     }
 }
 
+/// A 1-D tensor, like `torch.tensor([1.0, 2.0])`.
+impl From<Vec<f32>> for Tensor {
+    fn from(values: Vec<f32>) -> Tensor {
+        let len = values.len();
+        Tensor::from_vec(values, [len])
+    }
+}
+
+/// A 1-D tensor holding a copy of the values.
+impl From<&[f32]> for Tensor {
+    fn from(values: &[f32]) -> Tensor {
+        Tensor::from_slice(values)
+    }
+}
+
+/// A rank-0 tensor, like `torch.tensor(2.0)`; lets a scalar stand where an
+/// `impl Into<Tensor>` operand is taken (`x.gt(0.0)`).
+impl From<f32> for Tensor {
+    fn from(value: f32) -> Tensor {
+        Tensor::scalar(value)
+    }
+}
+
+/// Another handle on the same buffer (as `clone`), so a borrowed tensor
+/// can stand where an `impl Into<Tensor>` operand is taken.
+impl From<&Tensor> for Tensor {
+    fn from(tensor: &Tensor) -> Tensor {
+        tensor.clone()
+    }
+}
+
+/// A 1-D tensor, like `torch.tensor([1.0, 2.0])`.
 impl<const N: usize> From<[f32; N]> for Tensor {
     fn from(values: [f32; N]) -> Tensor {
         Tensor::from_slice(&values)
     }
 }
 
+/// A matrix from its rows.
 impl<const R: usize, const C: usize> From<[[f32; C]; R]> for Tensor {
     fn from(rows: [[f32; C]; R]) -> Tensor {
         Tensor::from_vec(rows.as_flattened().to_vec(), [R, C])
     }
 }
 
+/// A 3-D tensor from its matrices.
 impl<const D: usize, const R: usize, const C: usize> From<[[[f32; C]; R]; D]> for Tensor {
     fn from(blocks: [[[f32; C]; R]; D]) -> Tensor {
         Tensor::from_vec(blocks.as_flattened().as_flattened().to_vec(), [D, R, C])
@@ -403,6 +411,29 @@ mod tests {
     #[should_panic(expected = "from_vec: 5 values cannot fill shape [2, 3] (6 elements)")]
     fn from_vec_checks_length() {
         Tensor::from_vec(vec![0.0; 5], [2, 3]);
+    }
+
+    #[test]
+    #[should_panic(expected = "arange: 0 to inf by 1 has more elements than fit in memory")]
+    fn arange_rejects_endless_ranges() {
+        Tensor::arange(0.0, f32::INFINITY, 1.0);
+    }
+
+    #[test]
+    fn one_dimensional_tensors_convert_from_vectors_and_slices() {
+        let from_vec = Tensor::from(vec![1.0, 2.0]);
+        let from_slice = Tensor::from(&[1.0, 2.0][..]);
+        assert_eq!(from_vec, from_slice);
+        assert_eq!(from_vec.dims(), &[2]);
+        assert_eq!(Tensor::from(2.5).dims(), &[] as &[usize]);
+    }
+
+    #[test]
+    fn debug_is_one_short_line() {
+        let text = format!("{:?}", Tensor::zeros([100, 100]));
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.starts_with("Tensor[100, 100] [0.0, 0.0"));
+        assert!(text.ends_with("... (9984 more)"));
     }
 
     #[test]

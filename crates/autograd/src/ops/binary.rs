@@ -192,20 +192,14 @@ impl Function for Extremum {
         self.0
     }
     fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
-        let out = values.output();
-        let share = |own: &Tensor, other: &Tensor| {
-            let own_hit = own.equal(out);
-            let other_hit = other.equal(out);
-            own_hit
-                .div(&own_hit.add(&other_hit).maximum_scalar(1.0))
-                .mul(grad)
-        };
-        let (a, b) = (values.input(0), values.input(1));
+        let (a, b, out) = (values.input(0), values.input(1), values.output());
+        let (a_hits, b_hits) = (a.eq(out).float(), b.eq(out).float());
+        let ties = a_hits.add(&b_hits).maximum_scalar(1.0);
         if grads.wanted(0) {
-            grads.add(0, share(a, b));
+            grads.add(0, a_hits.div(&ties).mul(grad));
         }
         if grads.wanted(1) {
-            grads.add(1, share(b, a));
+            grads.add(1, b_hits.div(&ties).mul(grad));
         }
     }
 }

@@ -1,18 +1,84 @@
-//! Ops that move values: reshape, transpose, narrow, concat, stack and row
-//! gather. Their gradients move the incoming gradient back.
+//! Ops that move values: reshape and the other views (flatten, squeeze,
+//! unsqueeze), permute, transpose, narrow, concat and stack. Their
+//! gradients move the incoming gradient back.
 
-use descent_tensor::{Shape, Tensor};
+use descent_tensor::{ReshapeSpec, Tensor};
 
 use crate::tape::{Function, InputGrads, OpValues, Var};
 
 impl<'t> Var<'t> {
-    /// The same values with another shape (no copy).
+    /// The same values with another shape (no copy); one dimension may be
+    /// `-1`, inferred from the others, as in PyTorch.
+    ///
+    /// ```
+    /// use descent_autograd::Tape;
+    /// use descent_tensor::Tensor;
+    ///
+    /// let tape = Tape::new();
+    /// let images = tape.constant(Tensor::zeros([32, 28, 28]));
+    /// assert_eq!(images.reshape([-1, 784]).shape().dims(), &[32, 784]);
+    /// ```
     ///
     /// # Panics
-    /// If the element counts differ.
-    pub fn reshape(self, shape: impl Into<Shape>) -> Var<'t> {
-        self.tape
-            .record(self.value().reshape(shape), &[self], [], Reshape)
+    /// If the element counts differ or the `-1` cannot be inferred.
+    pub fn reshape(self, shape: impl ReshapeSpec) -> Var<'t> {
+        self.view(|x| x.reshape(shape))
+    }
+
+    /// Merges axes `start..=end` into one, as PyTorch's `flatten`.
+    ///
+    /// # Panics
+    /// If an axis is out of range or `start` comes after `end`.
+    pub fn flatten(self, start: isize, end: isize) -> Var<'t> {
+        self.view(|x| x.flatten(start, end))
+    }
+
+    /// Removes `axis` if its size is 1 (else keeps the shape), as PyTorch's
+    /// `squeeze(dim)`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn squeeze(self, axis: isize) -> Var<'t> {
+        self.view(|x| x.squeeze(axis))
+    }
+
+    /// Inserts an axis of size 1 before `axis` (`-1` appends one).
+    ///
+    /// # Panics
+    /// If `axis` is outside `-(rank + 1)..=rank`.
+    pub fn unsqueeze(self, axis: isize) -> Var<'t> {
+        self.view(|x| x.unsqueeze(axis))
+    }
+
+    /// Records `f`, an op that only gives the value another shape; its
+    /// gradient is the incoming one with the input's shape.
+    fn view(self, f: impl FnOnce(&Tensor) -> Tensor) -> Var<'t> {
+        let value = self.with_value(f);
+        self.tape.record(value, &[self], [], Reshape)
+    }
+
+    /// The axes in the order `axes` gives, as PyTorch's `permute`.
+    ///
+    /// ```
+    /// use descent_autograd::Tape;
+    /// use descent_tensor::Tensor;
+    ///
+    /// let tape = Tape::new();
+    /// let nhwc = tape.constant(Tensor::zeros([8, 28, 28, 3]));
+    /// assert_eq!(nhwc.permute(&[0, 3, 1, 2]).shape().dims(), &[8, 3, 28, 28]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `axes` is not a permutation of the axes.
+    pub fn permute(self, axes: &[isize]) -> Var<'t> {
+        let value = self.with_value(|x| x.permute(axes));
+        // The inverse permutation puts every axis of the gradient back.
+        let rank = axes.len();
+        let mut inverse = vec![0isize; rank];
+        for (i, &a) in axes.iter().enumerate() {
+            inverse[a.rem_euclid(rank as isize) as usize] = i as isize;
+        }
+        self.tape.record(value, &[self], [], Permute(inverse))
     }
 
     /// Applies `f`, an op on `[rows, features]` matrices, to a
@@ -91,17 +157,6 @@ impl<'t> Var<'t> {
             .collect();
         Var::concat(&views, axis as isize)
     }
-
-    /// The rows (slices along axis 0) at `indices`; repeated indices are
-    /// allowed and their gradients add up.
-    ///
-    /// # Panics
-    /// If an index is out of bounds.
-    pub fn index_select(self, indices: &[usize]) -> Var<'t> {
-        let value = self.value().index_select(indices);
-        self.tape
-            .record(value, &[self], [], IndexSelect(indices.to_vec()))
-    }
 }
 
 struct Reshape;
@@ -112,6 +167,17 @@ impl Function for Reshape {
     }
     fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
         grads.add(0, grad.reshape(values.input(0).shape()));
+    }
+}
+
+struct Permute(Vec<isize>);
+
+impl Function for Permute {
+    fn name(&self) -> &'static str {
+        "permute"
+    }
+    fn backward(&self, _: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
+        grads.add(0, grad.permute(&self.0));
     }
 }
 
@@ -165,17 +231,5 @@ impl Function for Concat {
             }
             start += len;
         }
-    }
-}
-
-struct IndexSelect(Vec<usize>);
-
-impl Function for IndexSelect {
-    fn name(&self) -> &'static str {
-        "index_select"
-    }
-    fn backward(&self, values: &OpValues<'_>, grad: &Tensor, grads: &mut InputGrads<'_>) {
-        let rows = values.input(0).shape().dim(0);
-        grads.add(0, grad.index_add_rows(&self.0, rows));
     }
 }

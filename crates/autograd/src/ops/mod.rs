@@ -3,9 +3,11 @@
 
 mod activation;
 mod binary;
+mod index;
 mod layout;
 mod linear;
 mod loss;
+mod mask;
 mod matmul;
 mod operators;
 mod reduce;

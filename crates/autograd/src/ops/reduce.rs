@@ -43,22 +43,28 @@ impl Over {
 }
 
 impl<'t> Var<'t> {
-    /// The sum of all elements, as a scalar.
+    /// The sum of all elements, as a scalar (0 for an empty value).
     pub fn sum(self) -> Var<'t> {
         self.reduce(None, false, Kind::Sum)
     }
 
-    /// The mean of all elements, as a scalar.
+    /// The mean of all elements, as a scalar (NaN for an empty value).
     pub fn mean(self) -> Var<'t> {
         self.reduce(None, false, Kind::Mean)
     }
 
     /// The largest element, as a scalar; ties split the gradient evenly.
+    ///
+    /// # Panics
+    /// If the value is empty.
     pub fn max(self) -> Var<'t> {
         self.reduce(None, false, Kind::Max)
     }
 
     /// The smallest element, as a scalar; ties split the gradient evenly.
+    ///
+    /// # Panics
+    /// If the value is empty.
     pub fn min(self) -> Var<'t> {
         self.reduce(None, false, Kind::Min)
     }
@@ -68,7 +74,19 @@ impl<'t> Var<'t> {
         self.reduce(None, false, Kind::LogSumExp)
     }
 
-    /// Sum over `axis` (negative counts from the end).
+    /// Sum over `axis` (negative counts from the end), PyTorch's
+    /// `sum(dim, keepdim)`: `keepdim` keeps the axis with size 1.
+    ///
+    /// ```
+    /// use descent_autograd::{Param, Tape};
+    /// use descent_tensor::Tensor;
+    ///
+    /// let w = Param::new(Tensor::from([[1.0, 2.0], [3.0, 4.0]]));
+    /// let tape = Tape::new();
+    /// let row_sums = tape.param(&w).sum_axis(1, true); // [[3], [7]]
+    /// (row_sums * row_sums).sum().backward();
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![6.0, 6.0, 14.0, 14.0]);
+    /// ```
     ///
     /// # Panics
     /// If `axis` is out of range.
@@ -87,7 +105,7 @@ impl<'t> Var<'t> {
     /// Maximum over `axis`; ties split the gradient evenly.
     ///
     /// # Panics
-    /// If `axis` is out of range.
+    /// If `axis` is out of range or has size 0.
     pub fn max_axis(self, axis: isize, keepdim: bool) -> Var<'t> {
         self.reduce(Some(axis), keepdim, Kind::Max)
     }
@@ -95,7 +113,7 @@ impl<'t> Var<'t> {
     /// Minimum over `axis`; ties split the gradient evenly.
     ///
     /// # Panics
-    /// If `axis` is out of range.
+    /// If `axis` is out of range or has size 0.
     pub fn min_axis(self, axis: isize, keepdim: bool) -> Var<'t> {
         self.reduce(Some(axis), keepdim, Kind::Min)
     }
@@ -108,12 +126,48 @@ impl<'t> Var<'t> {
         self.reduce(Some(axis), keepdim, Kind::LogSumExp)
     }
 
+    /// The unbiased variance of all elements (divides by `n - 1`, PyTorch's
+    /// default), as a scalar.
+    pub fn var(self) -> Var<'t> {
+        self.reduce(None, false, Kind::Var { correction: 1 })
+    }
+
+    /// The unbiased standard deviation of all elements, as a scalar.
+    pub fn std(self) -> Var<'t> {
+        self.var().sqrt()
+    }
+
     /// Unbiased variance over `axis` (divides by `n - 1`, like `torch.var`).
     ///
     /// # Panics
     /// If `axis` is out of range.
     pub fn var_axis(self, axis: isize, keepdim: bool) -> Var<'t> {
-        self.reduce(Some(axis), keepdim, Kind::Var)
+        self.var_axis_corrected(axis, 1, keepdim)
+    }
+
+    /// Variance over `axis` divided by `n - correction` (PyTorch's
+    /// `correction`; 0 gives the population variance).
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn var_axis_corrected(self, axis: isize, correction: usize, keepdim: bool) -> Var<'t> {
+        self.reduce(Some(axis), keepdim, Kind::Var { correction })
+    }
+
+    /// Unbiased standard deviation over `axis`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn std_axis(self, axis: isize, keepdim: bool) -> Var<'t> {
+        self.var_axis(axis, keepdim).sqrt()
+    }
+
+    /// Standard deviation over `axis` with PyTorch's `correction`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn std_axis_corrected(self, axis: isize, correction: usize, keepdim: bool) -> Var<'t> {
+        self.var_axis_corrected(axis, correction, keepdim).sqrt()
     }
 
     fn reduce(self, axis: Option<isize>, keepdim: bool, kind: Kind) -> Var<'t> {
@@ -124,13 +178,17 @@ impl<'t> Var<'t> {
             (Over::All, Kind::Max) => x.max(),
             (Over::All, Kind::Min) => x.min(),
             (Over::All, Kind::LogSumExp) => x.logsumexp(),
-            (Over::All, Kind::Var) => x.var(),
+            (Over::All, Kind::Var { correction }) => {
+                x.reshape([-1]).var_axis_corrected(0, correction, false)
+            }
             (Over::Axis(a), Kind::Sum) => x.sum_axis(a as isize, keepdim),
             (Over::Axis(a), Kind::Mean) => x.mean_axis(a as isize, keepdim),
             (Over::Axis(a), Kind::Max) => x.max_axis(a as isize, keepdim),
             (Over::Axis(a), Kind::Min) => x.min_axis(a as isize, keepdim),
             (Over::Axis(a), Kind::LogSumExp) => x.logsumexp_axis(a as isize, keepdim),
-            (Over::Axis(a), Kind::Var) => x.var_axis(a as isize, keepdim),
+            (Over::Axis(a), Kind::Var { correction }) => {
+                x.var_axis_corrected(a as isize, correction, keepdim)
+            }
         });
         self.tape
             .record(value, &[self], [], Reduction { kind, over })
@@ -144,7 +202,10 @@ enum Kind {
     Max,
     Min,
     LogSumExp,
-    Var,
+    /// Divided by `n - correction`.
+    Var {
+        correction: usize,
+    },
 }
 
 impl Kind {
@@ -155,7 +216,7 @@ impl Kind {
             Kind::Max => "max",
             Kind::Min => "min",
             Kind::LogSumExp => "logsumexp",
-            Kind::Var => "var",
+            Kind::Var { .. } => "var",
         }
     }
 }
@@ -181,17 +242,17 @@ impl Function for Reduction {
             Kind::Sum => g,
             Kind::Mean => g.div_scalar(n),
             Kind::Max | Kind::Min => {
-                let hits = x.equal(&y());
+                let hits = x.eq(y()).float();
                 let ties = over.expand(&hits_per_slot(&hits, over), shape);
                 g.mul(&hits).div(&ties)
             }
             Kind::LogSumExp => g.mul(&x.sub(&y()).exp()),
-            Kind::Var => {
+            Kind::Var { correction } => {
                 let mean = match over {
                     Over::All => x.mean(),
                     Over::Axis(a) => x.mean_axis(a as isize, true),
                 };
-                let scale = 2.0 / (n - 1.0);
+                let scale = 2.0 / (n - correction as f32).max(0.0);
                 g.mul(&x.sub(&mean)).mul_scalar(scale)
             }
         };

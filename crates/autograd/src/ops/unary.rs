@@ -78,6 +78,23 @@ impl<'t> Var<'t> {
     pub fn ln(self) -> Var<'t> {
         self.unary(Ln)
     }
+    /// Natural logarithm, under PyTorch's name (the same op as [`Var::ln`]).
+    pub fn log(self) -> Var<'t> {
+        self.ln()
+    }
+    /// `ln(1 + x)`, accurate for `x` near 0.
+    pub fn log1p(self) -> Var<'t> {
+        self.unary(Log1p)
+    }
+    /// `e^x - 1`, accurate for `x` near 0.
+    pub fn expm1(self) -> Var<'t> {
+        self.unary(Expm1)
+    }
+    /// -1, 0 or 1 by the sign of `x` (NaN stays NaN); its gradient is 0,
+    /// as in PyTorch.
+    pub fn sign(self) -> Var<'t> {
+        self.unary(Sign)
+    }
     /// Square root.
     pub fn sqrt(self) -> Var<'t> {
         self.unary(Sqrt)
@@ -122,12 +139,10 @@ impl<'t> Var<'t> {
     pub fn square(self) -> Var<'t> {
         self.unary(Powf(2.0))
     }
-    /// Limits values to `[min, max]`; no gradient flows where a bound is active.
-    ///
-    /// # Panics
-    /// If `min > max`.
+    /// Limits values to `[min, max]` with `torch.clamp`'s semantics (NaN
+    /// propagates; `min > max` gives `max`); the gradient flows only where
+    /// `min <= x <= max`.
     pub fn clamp(self, min: f32, max: f32) -> Var<'t> {
-        assert!(min <= max, "clamp: min {min} is greater than max {max}");
         self.unary(Clamp { min, max })
     }
 }
@@ -200,6 +215,51 @@ impl UnaryOp for Ln {
     }
     fn derivative(&self, x: f32, _: f32) -> f32 {
         1.0 / x
+    }
+}
+
+struct Log1p;
+impl UnaryOp for Log1p {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
+    fn name(&self) -> &'static str {
+        "log1p"
+    }
+    fn value(&self, x: f32) -> f32 {
+        x.ln_1p()
+    }
+    fn derivative(&self, x: f32, _: f32) -> f32 {
+        1.0 / (1.0 + x)
+    }
+}
+
+struct Expm1;
+impl UnaryOp for Expm1 {
+    fn cost(&self) -> usize {
+        TRANSCENDENTAL_COST
+    }
+    fn name(&self) -> &'static str {
+        "expm1"
+    }
+    fn value(&self, x: f32) -> f32 {
+        x.exp_m1()
+    }
+    fn derivative(&self, _: f32, y: f32) -> f32 {
+        y + 1.0
+    }
+}
+
+struct Sign;
+impl UnaryOp for Sign {
+    fn name(&self) -> &'static str {
+        "sign"
+    }
+    fn value(&self, x: f32) -> f32 {
+        descent_tensor::sign(x)
+    }
+    fn derivative(&self, _: f32, _: f32) -> f32 {
+        0.0
     }
 }
 
@@ -396,7 +456,7 @@ impl UnaryOp for Clamp {
         "clamp"
     }
     fn value(&self, x: f32) -> f32 {
-        x.clamp(self.min, self.max)
+        descent_tensor::clamp(x, self.min, self.max)
     }
     fn derivative(&self, x: f32, _: f32) -> f32 {
         if x >= self.min && x <= self.max {
