@@ -96,8 +96,7 @@ fn classify(model: &Arc<Sequential>, batches: &Arc<Vec<Tensor>>, threads: usize)
                 for batch in &batches[share] {
                     let tape = Tape::eval();
                     let logits = model.forward(tape.constant(batch.clone())).value();
-                    let best = logits.argmax_axis(1, false);
-                    digits.extend(best.data().iter().map(|&d| d as usize));
+                    digits.extend(logits.argmax_axis(1, false).to_vec());
                 }
                 digits
             })

@@ -62,7 +62,7 @@ impl Targets {
     /// The targets of the samples at `indices`, in that order.
     fn select(&self, indices: &[usize]) -> Targets {
         match self {
-            Targets::Values(values) => Targets::Values(values.index_select(indices)),
+            Targets::Values(values) => Targets::Values(values.index_select(0, indices)),
             Targets::Classes(classes) => {
                 Targets::Classes(indices.iter().map(|&i| classes[i]).collect())
             }
@@ -168,7 +168,7 @@ impl Dataset {
     /// If an index is out of range.
     pub fn batch(&self, indices: &[usize]) -> Batch {
         Batch {
-            features: self.features.index_select(indices),
+            features: self.features.index_select(0, indices),
             targets: self.targets.select(indices),
         }
     }

@@ -16,7 +16,7 @@
 //! let (features, species) = iris.features_and_target("species")?;
 //! let labels: Vec<usize> = species.data().iter().map(|&s| s as usize).collect();
 //! let split = train_test_split_stratified(&labels, 0.2, 42);
-//! let scaler = Standardizer::fit(&features.index_select(&split.train));
+//! let scaler = Standardizer::fit(&features.index_select(0, &split.train));
 //! let data = Dataset::classification(scaler.transform(&features), &labels)?;
 //! let (train, test) = (data.subset(&split.train), data.subset(&split.test));
 //! assert_eq!((train.len(), test.len()), (120, 30));

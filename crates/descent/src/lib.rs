@@ -14,8 +14,10 @@
 //! use descent::prelude::*;
 //!
 //! let x = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
-//! let y = x.mul_scalar(2.0).add(&Tensor::from([10.0, 20.0])); // [2, 2] + [2] broadcasts
+//! let y = &x * 2.0 + Tensor::from([10.0, 20.0]); // [2, 2] + [2] broadcasts
 //! assert_eq!(y.to_vec(), vec![12.0, 24.0, 16.0, 28.0]);
+//! assert_eq!(y.slice(0, 1..2).to_vec(), vec![16.0, 28.0]); // row 1, as y[1:2]
+//! println!("{y}"); // tensor([[12., 24.], [16., 28.]]), as PyTorch prints it
 //! ```
 //!
 //! **The tape** records a forward pass; `backward` walks it once in reverse

@@ -22,12 +22,7 @@ pub fn predicted_classes(scores: &Tensor) -> Vec<usize> {
         "predicted_classes: scores must be [batch, classes], got {:?}",
         scores.shape()
     );
-    scores
-        .argmax_axis(1, false)
-        .data()
-        .iter()
-        .map(|&i| i as usize)
-        .collect()
+    scores.argmax_axis(1, false).to_vec()
 }
 
 /// The fraction of rows of `[batch, classes]` scores whose largest entry is
