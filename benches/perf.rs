@@ -213,7 +213,7 @@ fn main() {
     let data = Dataset::new(x, y).expect("non-empty");
     let wl = Param::new(Tensor::zeros([1, 1]));
     let bl = Param::new(Tensor::zeros([1]));
-    let mut sgd = Optim::new([wl.clone(), bl.clone()], Sgd::new(0.1));
+    let mut sgd = Optim::new([wl.clone(), bl.clone()], Sgd::new(0.1)).expect("valid options");
     let mut loader = DataLoader::new(data, 32).expect("batch > 0").shuffle(0);
     let mut tape = Tape::new();
     let steps = loader.batches_per_epoch() as f64;

@@ -87,7 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {name:<22} {:?}", p.shape());
     }
 
-    let mut opt = Optim::new(net.parameters(), Adam::new(0.01));
+    let mut opt = Optim::new(net.parameters(), Adam::new(0.01))?;
     let mut loader = DataLoader::new(train, 16)?.shuffle(0);
     Trainer::new(&net, &mut opt, Loss::CrossEntropy)
         .epochs(60)

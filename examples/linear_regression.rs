@@ -19,7 +19,7 @@ fn fit(
     let features = data.features().dims()[1];
     let w = Param::new(Tensor::zeros([features, 1]));
     let b = Param::new(Tensor::zeros([1]));
-    let mut opt = Optim::new([w.clone(), b.clone()], Sgd::new(lr));
+    let mut opt = Optim::new([w.clone(), b.clone()], Sgd::new(lr)).expect("a valid learning rate");
     let mut loader = DataLoader::new(data.clone(), batch_size)
         .expect("batch size > 0")
         .shuffle(0);

@@ -20,8 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let model = Dense::new(30, 1, &mut seeded_rng(0));
     // A small L2 penalty, applied through weight decay on the weight only.
-    let mut opt = Optim::new([model.weight().clone()], Sgd::new(0.1).weight_decay(1e-3));
-    opt.add_param_group(model.bias().cloned(), Sgd::new(0.1));
+    let mut opt = Optim::new([model.weight().clone()], Sgd::new(0.1).weight_decay(1e-3))?;
+    opt.add_param_group(model.bias().cloned(), Sgd::new(0.1))?;
     let mut loader = DataLoader::new(train, 32)?.shuffle(0);
     let history = Trainer::new(&model, &mut opt, Loss::BinaryCrossEntropyWithLogits)
         .epochs(30)

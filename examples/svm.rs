@@ -23,15 +23,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let svm = Dense::new(30, 1, &mut seeded_rng(0));
     // lambda ||w||^2 / 2 as weight decay lambda on w; the bias is not penalized.
     let lambda = 1e-3;
-    let mut opt = Optim::new([svm.weight().clone()], Sgd::new(0.05).weight_decay(lambda));
-    opt.add_param_group(svm.bias().cloned(), Sgd::new(0.05));
+    let mut opt = Optim::new([svm.weight().clone()], Sgd::new(0.05).weight_decay(lambda))?;
+    opt.add_param_group(svm.bias().cloned(), Sgd::new(0.05))?;
     let mut loader = DataLoader::new(train.clone(), 32)?.shuffle(0);
     let decay = InverseTimeDecay {
         decay_rate: 1.0,
         decay_steps: 200.0,
         staircase: false,
     };
-    let mut scheduler = Scheduler::new(decay, &mut opt);
+    let mut scheduler = Scheduler::new(decay, &mut opt)?;
     for epoch in 1..=40 {
         let mut total = 0.0;
         for batch in loader.epoch() {

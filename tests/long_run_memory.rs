@@ -23,14 +23,15 @@ fn memory_stays_flat_over_100_000_steps() {
         .push(Dense::new(8, 16, &mut rng))
         .push(Activation::Relu)
         .push(Dense::new(16, 1, &mut rng));
-    let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));
+    let mut opt = Optim::new(model.parameters(), Adam::new(1e-3)).unwrap();
     let mut scheduler = Scheduler::new(
         CosineAnnealingLr {
             t_max: 1000,
             eta_min: 1e-5,
         },
         &mut opt,
-    );
+    )
+    .unwrap();
     let x = Tensor::randn([8, 8], &mut rng);
     let y = Tensor::randn([8, 1], &mut rng);
     let mut tape = Tape::new();

@@ -28,7 +28,7 @@ fn factorization_beats_the_global_mean_by_30_percent() {
     );
 
     let model = MatrixFactorization::new(400, 200, 3, mean, 13);
-    let mut opt = Optim::new(model.parameters(), Adam::new(0.02));
+    let mut opt = Optim::new(model.parameters(), Adam::new(0.02)).unwrap();
     let mut loader = DataLoader::new(train, 256).unwrap().shuffle(14);
     Trainer::new(&model, &mut opt, Loss::MeanSquaredError)
         .epochs(8)

@@ -13,7 +13,7 @@ fn one_epoch_of_the_mnist_mlp_reaches_85_percent() {
     let model = Sequential::new()
         .push(Dense::new(784, 128, &mut rng).with_activation(Activation::Relu))
         .push(Dense::new(128, 10, &mut rng));
-    let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));
+    let mut opt = Optim::new(model.parameters(), Adam::new(1e-3)).unwrap();
     let mut loader = DataLoader::new(train, 64).unwrap().shuffle(0);
     let dir = std::env::temp_dir().join(format!("descent-mnist-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -60,7 +60,7 @@ fn training_stops_with_a_clear_error_on_a_non_finite_loss() {
     let x = Tensor::from([[1.0], [2.0], [3.0], [4.0]]);
     let data = Dataset::new(x, Tensor::from([[2.0], [4.0], [6.0], [8.0]])).unwrap();
     let model = Sequential::new().push(Dense::new(1, 1, &mut seeded_rng(0)));
-    let mut opt = Optim::new(model.parameters(), Sgd::new(1e3));
+    let mut opt = Optim::new(model.parameters(), Sgd::new(1e3)).unwrap();
     let mut loader = DataLoader::new(data, 4).unwrap();
     let err = Trainer::new(&model, &mut opt, Loss::MeanSquaredError)
         .epochs(100)
@@ -80,7 +80,7 @@ fn early_stopping_ends_training_once_validation_stalls() {
     let y = Tensor::randn([32, 1], &mut seeded_rng(2));
     let data = Dataset::new(x, y).unwrap();
     let model = Sequential::new().push(Dense::new(3, 1, &mut seeded_rng(0)));
-    let mut opt = Optim::new(model.parameters(), Sgd::new(0.5));
+    let mut opt = Optim::new(model.parameters(), Sgd::new(0.5)).unwrap();
     let mut loader = DataLoader::new(data.clone(), 32).unwrap();
     let history = Trainer::new(&model, &mut opt, Loss::MeanSquaredError)
         .epochs(1000)

@@ -30,7 +30,7 @@ pub struct StepBench {
 impl StepBench {
     pub fn new(sizes: &[usize], batch: usize) -> StepBench {
         let model = mlp(sizes);
-        let opt = Optim::new(model.parameters(), Adam::new(1e-3));
+        let opt = Optim::new(model.parameters(), Adam::new(1e-3)).expect("valid options");
         let x = Tensor::rand_uniform([batch, sizes[0]], 0.0, 1.0, &mut seeded_rng(2));
         let labels = (0..batch).map(|i| i % sizes[sizes.len() - 1]).collect();
         StepBench {
@@ -73,7 +73,7 @@ pub fn mnist_setup() -> (Sequential, Optim<Adam>, DataLoader) {
     let train =
         Dataset::classification(mnist.train_images, &mnist.train_labels).expect("non-empty");
     let model = mlp(&[784, 128, 10]);
-    let opt = Optim::new(model.parameters(), Adam::new(1e-3));
+    let opt = Optim::new(model.parameters(), Adam::new(1e-3)).expect("valid options");
     let loader = DataLoader::new(train, 64).expect("batch > 0").shuffle(0);
     (model, opt, loader)
 }

@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         test.targets().values(),
     );
     let model = MatrixFactorization::new(USERS, ITEMS, RANK, mean, 3);
-    let mut opt = Optim::new(model.parameters(), Adam::new(0.01));
+    let mut opt = Optim::new(model.parameters(), Adam::new(0.01))?;
     let mut loader = DataLoader::new(train, 1024)?.shuffle(4);
     Trainer::new(&model, &mut opt, Loss::MeanSquaredError)
         .epochs(25)

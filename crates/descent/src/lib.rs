@@ -42,10 +42,11 @@ pub mod prelude {
         summary,
     };
     pub use descent_optim::{
-        Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,
-        CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay, LambdaLr, LinearLr, LrScheduler,
-        MultiStepLr, NAdam, OneCycleLr, Optim, Optimizer, PlateauMode, PlateauOptions, RAdam,
-        ReduceLrOnPlateau, RmsProp, Schedule, Scheduler, Sgd, StepLr, UpdateRule, clip_grad_norm,
+        Adadelta, Adagrad, Adam, AdamW, Adamax, AnnealStrategy, Chain, CosineAnnealingLr,
+        CosineAnnealingWarmRestarts, CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay,
+        LambdaLr, LinearLr, LrScheduler, Momentum, MultiStepLr, NAdam, OneCycleLr, Optim,
+        OptimError, Optimizer, PlateauMode, PlateauOptions, RAdam, ReduceLrOnPlateau, RmsProp,
+        Schedule, Scheduler, Sgd, StepLr, ThresholdMode, UpdateRule, WeightDecay, clip_grad_norm,
         clip_grad_value,
     };
     pub use descent_tensor::{Shape, Tensor, seeded_rng};

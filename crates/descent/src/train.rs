@@ -239,7 +239,7 @@ pub enum Every {
 /// let labels: Vec<usize> = x.data().chunks(2).map(|r| (r[0] + r[1] > 0.0) as usize).collect();
 /// let data = Dataset::classification(x, &labels)?;
 /// let model = Sequential::new().push(Dense::new(2, 2, &mut rng));
-/// let mut opt = Optim::new(model.parameters(), Adam::new(0.05));
+/// let mut opt = Optim::new(model.parameters(), Adam::new(0.05)).unwrap();
 /// let mut loader = DataLoader::new(data.clone(), 16)?.shuffle(1);
 /// let history = Trainer::new(&model, &mut opt, Loss::CrossEntropy)
 ///     .epochs(20)

@@ -11,8 +11,8 @@ const LR0: f64 = 0.1;
 
 /// The first 50 rates an optimizer sees when driven by `schedule`.
 fn driven<S: Schedule>(schedule: S) -> Vec<f64> {
-    let mut opt = Optim::new([Param::new(Tensor::zeros([1]))], Sgd::new(LR0));
-    let mut scheduler = Scheduler::new(schedule, &mut opt);
+    let mut opt = Optim::new([Param::new(Tensor::zeros([1]))], Sgd::new(LR0)).unwrap();
+    let mut scheduler = Scheduler::new(schedule, &mut opt).unwrap();
     let mut lrs = vec![opt.lr(0)];
     for _ in 1..50 {
         scheduler.step(&mut opt);
@@ -182,15 +182,7 @@ fn linear_warmup_and_chained_warmup_then_cosine() {
 
 #[test]
 fn cyclical_schedules_hit_their_landmarks() {
-    let cyclic = |mode| {
-        driven(CyclicLr {
-            base_lr: 0.01,
-            max_lr: 0.1,
-            step_size_up: 5,
-            step_size_down: 5,
-            mode,
-        })
-    };
+    let cyclic = |mode| driven(CyclicLr::new(0.01, 0.1).step_size_up(5).mode(mode));
     let triangular = cyclic(CyclicMode::Triangular);
     for (t, want) in [
         (0, 0.01),
@@ -241,13 +233,10 @@ fn cyclical_schedules_hit_their_landmarks() {
                 base + (max - base) * scale_factor * scale
             })
             .collect();
-        let schedule = CyclicLr {
-            base_lr: base,
-            max_lr: max,
-            step_size_up: 3,
-            step_size_down: 7,
-            mode,
-        };
+        let schedule = CyclicLr::new(base, max)
+            .step_size_up(3)
+            .step_size_down(Some(7))
+            .mode(mode);
         assert_close(&format!("CyclicLR {mode:?}"), &driven(schedule), &reference);
     }
 }
@@ -302,14 +291,14 @@ fn lambda_schedule_scales_the_initial_rate() {
 
 #[test]
 fn reduce_on_plateau_waits_for_patience_then_cools_down() {
-    let mut opt = Optim::new([Param::new(Tensor::zeros([1]))], Sgd::new(1.0));
+    let mut opt = Optim::new([Param::new(Tensor::zeros([1]))], Sgd::new(1.0)).unwrap();
     let options = PlateauOptions {
         patience: 2,
         cooldown: 1,
         factor: 0.5,
         ..PlateauOptions::default()
     };
-    let mut plateau = ReduceLrOnPlateau::new(options);
+    let mut plateau = ReduceLrOnPlateau::new(options).unwrap();
     let metrics = [1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.5];
     let mut lrs = Vec::new();
     for m in metrics {
@@ -323,7 +312,8 @@ fn reduce_on_plateau_waits_for_patience_then_cools_down() {
         mode: PlateauMode::Max,
         patience: 0,
         ..PlateauOptions::default()
-    });
+    })
+    .unwrap();
     max_mode.step(0.8, &mut opt);
     max_mode.step(0.7, &mut opt);
     assert_eq!(opt.lr(0), 0.05);
