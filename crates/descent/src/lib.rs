@@ -46,8 +46,8 @@ pub mod prelude {
         CosineAnnealingWarmRestarts, CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay,
         LambdaLr, LinearLr, LrScheduler, Momentum, MultiStepLr, NAdam, OneCycleLr, Optim,
         OptimError, Optimizer, PlateauMode, PlateauOptions, RAdam, ReduceLrOnPlateau, RmsProp,
-        Schedule, Scheduler, Sgd, StepLr, ThresholdMode, UpdateRule, WeightDecay, clip_grad_norm,
-        clip_grad_value,
+        RuleOptions, Schedule, Scheduler, Sgd, StepLr, ThresholdMode, UpdateRule, WeightDecay,
+        clip_grad_norm, clip_grad_value,
     };
     pub use descent_tensor::{Shape, Tensor, seeded_rng};
 }

@@ -1,102 +1,36 @@
 //! Adagrad: steps scaled by the root of the summed squared gradients, as
 //! `torch.optim.Adagrad`.
 
-use descent_io::CheckpointError;
-
-use crate::builder::builder_methods;
 use crate::check;
-use crate::error::OptimError;
-use crate::rule::{UpdateRule, effective_grad, flag};
-use crate::state::{ParamState, StateReader, StateWriter};
+use crate::options::rule_options;
+use crate::rule::{UpdateRule, effective_grad};
+use crate::state::param_state;
 
-/// Adagrad options. Defaults are PyTorch's: lr 0.01, lr_decay 0,
-/// weight_decay 0, initial_accumulator_value 0, eps 1e-10, minimize.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Adagrad {
-    lr: f64,
-    /// Learning-rate decay: the step uses `lr / (1 + (t - 1) lr_decay)`.
-    pub lr_decay: f64,
-    /// L2 penalty added to the gradient.
-    pub weight_decay: f64,
-    /// Starting value of the squared-gradient sum.
-    pub initial_accumulator_value: f64,
-    /// Added to the denominator.
-    pub eps: f64,
-    /// Maximize the objective instead of minimizing it.
-    pub maximize: bool,
-}
-
-impl Adagrad {
-    /// Adagrad with learning rate `lr` and PyTorch's other defaults.
-    pub fn new(lr: f64) -> Adagrad {
-        Adagrad {
-            lr,
-            lr_decay: 0.0,
-            weight_decay: 0.0,
-            initial_accumulator_value: 0.0,
-            eps: 1e-10,
-            maximize: false,
-        }
+rule_options! {
+    /// Adagrad options. Defaults are PyTorch's: lr 0.01, lr_decay 0,
+    /// weight_decay 0, initial_accumulator_value 0, eps 1e-10, minimize.
+    pub struct Adagrad ["Adagrad", lr 0.01] {
+        /// Learning-rate decay: the step uses `lr / (1 + (t - 1) lr_decay)`.
+        lr_decay: f64 = 0.0 => check::non_negative,
+        /// L2 penalty added to the gradient.
+        weight_decay: f64 = 0.0 => check::non_negative,
+        /// Starting value of the squared-gradient sum.
+        initial_accumulator_value: f64 = 0.0 => check::non_negative,
+        /// Added to the denominator.
+        eps: f64 = 1e-10 => check::non_negative,
     }
 }
 
-impl Default for Adagrad {
-    fn default() -> Adagrad {
-        Adagrad::new(0.01)
-    }
-}
-
-builder_methods!(Adagrad {
-    lr_decay: f64,
-    weight_decay: f64,
-    initial_accumulator_value: f64,
-    eps: f64,
-    maximize: bool,
-});
-
-/// Adagrad's state, with PyTorch's name.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AdagradState {
-    /// The sum of squared gradients.
-    pub sum: Vec<f32>,
-}
-
-impl ParamState for AdagradState {
-    fn save(&self, out: &mut StateWriter<'_>) {
-        out.buffer("sum", &self.sum);
-    }
-
-    fn load(saved: &StateReader<'_>) -> Result<AdagradState, CheckpointError> {
-        Ok(AdagradState {
-            sum: saved.buffer("sum")?,
-        })
+param_state! {
+    /// Adagrad's state, with PyTorch's name.
+    pub struct AdagradState {
+        /// The sum of squared gradients.
+        sum: Vec<f32>,
     }
 }
 
 impl UpdateRule for Adagrad {
     type State = AdagradState;
-    const KIND: &'static str = "Adagrad";
-
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn validate(&self) -> Result<(), OptimError> {
-        check::non_negative("lr_decay", self.lr_decay)?;
-        check::non_negative("weight_decay", self.weight_decay)?;
-        check::non_negative("initial_accumulator_value", self.initial_accumulator_value)?;
-        check::non_negative("eps", self.eps)
-    }
-
-    fn options(&self) -> Vec<(&'static str, f64)> {
-        vec![
-            ("lr_decay", self.lr_decay),
-            ("weight_decay", self.weight_decay),
-            ("initial_accumulator_value", self.initial_accumulator_value),
-            ("eps", self.eps),
-            ("maximize", flag(self.maximize)),
-        ]
-    }
 
     fn init(&self, param: &[f32]) -> AdagradState {
         AdagradState {

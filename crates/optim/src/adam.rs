@@ -2,60 +2,27 @@
 //! updates with `lerp` and `addcmul`, bias corrections computed in f64), in
 //! one branch-free loop per configuration so that each vectorizes.
 
-use descent_io::CheckpointError;
-
-use crate::builder::builder_methods;
 use crate::check;
-use crate::error::OptimError;
-use crate::rule::{UpdateRule, flag};
-use crate::state::{ParamState, StateReader, StateWriter};
+use crate::options::rule_options;
+use crate::rule::{UpdateRule, lerp};
+use crate::state::param_state;
 use crate::weight_decay::WeightDecay;
 
-/// Adam. Defaults are PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8,
-/// L2 weight decay 0, no AMSGrad, minimize. [`AdamW`] is Adam with
-/// decoupled weight decay.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Adam {
-    lr: f64,
-    /// Decay rates of the first and second moment estimates.
-    pub betas: (f64, f64),
-    /// Added to the denominator.
-    pub eps: f64,
-    /// Weight decay, L2 or decoupled.
-    pub weight_decay: WeightDecay,
-    /// Use the running maximum of the second moment (AMSGrad).
-    pub amsgrad: bool,
-    /// Maximize the objective instead of minimizing it.
-    pub maximize: bool,
-}
-
-impl Adam {
-    /// Adam with learning rate `lr` and PyTorch's other defaults.
-    pub fn new(lr: f64) -> Adam {
-        Adam {
-            lr,
-            betas: (0.9, 0.999),
-            eps: 1e-8,
-            weight_decay: WeightDecay::L2(0.0),
-            amsgrad: false,
-            maximize: false,
-        }
+rule_options! {
+    /// Adam. Defaults are PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8,
+    /// L2 weight decay 0, no AMSGrad, minimize. [`AdamW`] is Adam with
+    /// decoupled weight decay.
+    pub struct Adam ["Adam", lr 1e-3, momentum betas] {
+        /// Decay rates of the first and second moment estimates.
+        betas: (f64, f64) = (0.9, 0.999) => check::betas,
+        /// Added to the denominator.
+        eps: f64 = 1e-8 => check::non_negative,
+        /// Weight decay, L2 or decoupled.
+        weight_decay: WeightDecay = WeightDecay::L2(0.0) => WeightDecay::check,
+        /// Use the running maximum of the second moment (AMSGrad).
+        amsgrad: bool = false => check::flag,
     }
 }
-
-impl Default for Adam {
-    fn default() -> Adam {
-        Adam::new(1e-3)
-    }
-}
-
-builder_methods!(Adam {
-    betas: (f64, f64),
-    eps: f64,
-    weight_decay: WeightDecay,
-    amsgrad: bool,
-    maximize: bool,
-});
 
 /// AdamW (`torch.optim.AdamW`): Adam with decoupled weight decay 0.01, as
 /// PyTorch defines it (its AdamW is Adam with `decoupled_weight_decay`).
@@ -79,79 +46,46 @@ impl AdamW {
     }
 }
 
-/// Adam's state, with PyTorch's names.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AdamState {
-    /// The first moment estimate `m`.
-    pub exp_avg: Vec<f32>,
-    /// The second moment estimate `v`.
-    pub exp_avg_sq: Vec<f32>,
-    /// The running maximum of `v`, kept once AMSGrad is on.
-    pub max_exp_avg_sq: Option<Vec<f32>>,
-}
-
-impl ParamState for AdamState {
-    fn save(&self, out: &mut StateWriter<'_>) {
-        out.buffer("exp_avg", &self.exp_avg);
-        out.buffer("exp_avg_sq", &self.exp_avg_sq);
-        out.optional_buffer("max_exp_avg_sq", self.max_exp_avg_sq.as_deref());
-    }
-
-    fn load(saved: &StateReader<'_>) -> Result<AdamState, CheckpointError> {
-        Ok(AdamState {
-            exp_avg: saved.buffer("exp_avg")?,
-            exp_avg_sq: saved.buffer("exp_avg_sq")?,
-            max_exp_avg_sq: saved.optional_buffer("max_exp_avg_sq")?,
-        })
+param_state! {
+    /// Adam's state, with PyTorch's names.
+    pub struct AdamState {
+        /// The first moment estimate `m`.
+        exp_avg: Vec<f32>,
+        /// The second moment estimate `v`.
+        exp_avg_sq: Vec<f32>,
+        /// The running maximum of `v`, kept once AMSGrad is on.
+        max_exp_avg_sq: Option<Vec<f32>>,
     }
 }
 
-/// Checks the options every rule of the Adam family has.
-pub(crate) fn check_betas_and_eps(betas: (f64, f64), eps: f64) -> Result<(), OptimError> {
-    check::fraction("beta1", betas.0)?;
-    check::fraction("beta2", betas.1)?;
-    check::non_negative("eps", eps)
+/// The moment updates of the Adam family, PyTorch's
+/// `exp_avg.lerp_(grad, 1 - beta1)` and
+/// `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)`, with the
+/// coefficients computed in f64 and rounded once.
+pub(crate) struct Moments {
+    w1: f32,
+    b2: f32,
+    w2: f32,
+}
+
+impl Moments {
+    pub(crate) fn new((b1, b2): (f64, f64)) -> Moments {
+        Moments {
+            w1: (1.0 - b1) as f32,
+            b2: b2 as f32,
+            w2: (1.0 - b2) as f32,
+        }
+    }
+
+    /// Moves the moments `m` and `v` towards the gradient `g`.
+    pub(crate) fn update(&self, g: f32, m: &mut f32, v: &mut f32) {
+        *m = lerp(*m, g, self.w1);
+        *v = *v * self.b2 + self.w2 * g * g;
+    }
 }
 
 impl UpdateRule for Adam {
     type State = AdamState;
-    const KIND: &'static str = "Adam";
-
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn validate(&self) -> Result<(), OptimError> {
-        check_betas_and_eps(self.betas, self.eps)?;
-        self.weight_decay.validate()
-    }
-
-    fn options(&self) -> Vec<(&'static str, f64)> {
-        let mut options = vec![
-            ("beta2", self.betas.1),
-            ("eps", self.eps),
-            ("amsgrad", flag(self.amsgrad)),
-            ("maximize", flag(self.maximize)),
-        ];
-        options.extend(self.weight_decay.options());
-        options
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.betas.0)
-    }
-
-    fn set_momentum(&mut self, beta1: f64) {
-        self.betas.0 = beta1;
-    }
-
-    fn init(&self, param: &[f32]) -> AdamState {
-        AdamState {
-            exp_avg: vec![0.0; param.len()],
-            exp_avg_sq: vec![0.0; param.len()],
-            max_exp_avg_sq: None,
-        }
-    }
 
     fn update(&self, lr: f64, step: u64, param: &mut [f32], grad: &[f32], state: &mut AdamState) {
         let t = i32::try_from(step).unwrap_or(i32::MAX);
@@ -196,7 +130,7 @@ impl UpdateRule for Adam {
 /// about 1e-34 to a weight. PyTorch's CPU Adam does not flush, so only the
 /// moment buffers, never the parameters, can differ from it.
 #[inline]
-pub(crate) fn flush_subnormal(x: f32) -> f32 {
+fn flush_subnormal(x: f32) -> f32 {
     if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
 }
 

@@ -52,3 +52,14 @@ pub(crate) fn at_least_one(option: &'static str, value: usize) -> Result<(), Opt
 pub(crate) fn lr(value: f64) -> Result<(), OptimError> {
     non_negative("lr", value)
 }
+
+/// Any value of a flag.
+pub(crate) fn flag(_: &'static str, _: bool) -> Result<(), OptimError> {
+    Ok(())
+}
+
+/// Adam's `betas`, each in `[0, 1)`.
+pub(crate) fn betas(_: &'static str, (beta1, beta2): (f64, f64)) -> Result<(), OptimError> {
+    fraction("beta1", beta1)?;
+    fraction("beta2", beta2)
+}

@@ -143,7 +143,8 @@ impl AnnealStrategy {
 /// `max_lr / (div_factor * final_div_factor)`; with `three_phase`, back
 /// down to the initial rate symmetrically before the final descent. The
 /// momentum moves the other way between `max_momentum` and
-/// `base_momentum`. Stepping past `total_steps` panics, as PyTorch raises.
+/// `base_momentum`. Step `total_steps` holds the final rate; stepping past
+/// it panics, as PyTorch raises.
 #[derive(Clone, Debug)]
 pub struct OneCycleLr {
     /// The peak learning rate.
@@ -202,37 +203,21 @@ impl OneCycleLr {
         let total = self.total_steps as f64;
         let peak = self.pct_start * total - 1.0;
         let last = total - 1.0;
+        let phase = |end_step, lr, momentum| Phase {
+            end_step,
+            lr,
+            momentum,
+        };
+        let rise = phase(peak, (initial, self.max_lr), (high, low));
         if self.three_phase {
+            let fall = 2.0 * self.pct_start * total - 2.0;
             vec![
-                Phase {
-                    end_step: peak,
-                    lr: (initial, self.max_lr),
-                    momentum: (high, low),
-                },
-                Phase {
-                    end_step: 2.0 * self.pct_start * total - 2.0,
-                    lr: (self.max_lr, initial),
-                    momentum: (low, high),
-                },
-                Phase {
-                    end_step: last,
-                    lr: (initial, min),
-                    momentum: (high, high),
-                },
+                rise,
+                phase(fall, (self.max_lr, initial), (low, high)),
+                phase(last, (initial, min), (high, high)),
             ]
         } else {
-            vec![
-                Phase {
-                    end_step: peak,
-                    lr: (initial, self.max_lr),
-                    momentum: (high, low),
-                },
-                Phase {
-                    end_step: last,
-                    lr: (self.max_lr, min),
-                    momentum: (low, high),
-                },
-            ]
+            vec![rise, phase(last, (self.max_lr, min), (low, high))]
         }
     }
 
@@ -251,7 +236,10 @@ impl OneCycleLr {
         let mut start = 0.0;
         for (i, phase) in phases.iter().enumerate() {
             if t <= phase.end_step || i == phases.len() - 1 {
-                let progress = (t - start) / (phase.end_step - start);
+                // Step total_steps, which a loop reaches with its last
+                // scheduler step, ends the last phase: PyTorch extrapolates
+                // past it, below zero with linear annealing.
+                let progress = ((t - start) / (phase.end_step - start)).min(1.0);
                 let anneal = |(from, to)| self.anneal_strategy.anneal(from, to, progress);
                 return (anneal(phase.lr), anneal(phase.momentum));
             }

@@ -1,8 +1,8 @@
 //! `descent-optim`: optimizers and learning-rate schedulers over any set of
 //! parameters, with PyTorch's update rules, defaults and names.
 //!
-//! An optimizer is an [`UpdateRule`] (SGD, Adam, ...: options, a typed
-//! per-parameter state, and the update) wrapped in [`Optim`], which holds
+//! An optimizer is an [`UpdateRule`] (SGD, Adam, ...: [`RuleOptions`], a
+//! typed per-parameter [`ParamState`], and the update) wrapped in [`Optim`], which holds
 //! parameter groups, each with its learning rate, and every parameter's
 //! state. Any parameters work: two hand-made tensors, `model.parameters()`
 //! of any module, or `model.named_parameters()`, whose names key the saved
@@ -43,6 +43,7 @@ mod error;
 mod nadam;
 mod optim;
 mod optimizer;
+mod options;
 mod plateau;
 mod radam;
 mod rmsprop;
@@ -63,6 +64,7 @@ pub use error::OptimError;
 pub use nadam::{NAdam, NAdamState};
 pub use optim::{IntoNamedParam, Optim};
 pub use optimizer::Optimizer;
+pub use options::RuleOptions;
 pub use plateau::{PlateauMode, PlateauOptions, ReduceLrOnPlateau, ThresholdMode};
 pub use radam::{RAdam, RAdamState};
 pub use rmsprop::{RmsProp, RmsPropState};

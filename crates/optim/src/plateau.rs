@@ -6,7 +6,6 @@ use descent_io::{Checkpoint, CheckpointError};
 use crate::check;
 use crate::error::{OptimError, shown};
 use crate::optimizer::Optimizer;
-use crate::rule::flag;
 use crate::scheduler::LrScheduler;
 use crate::state::{count, mismatch};
 
@@ -146,10 +145,11 @@ impl ReduceLrOnPlateau {
         checkpoint.insert_scalar(format!("{prefix}threshold_abs"), threshold_mode);
     }
 
+    /// The modes as checkpoints record them: 1 for `Max`, 1 for `Abs`.
     fn modes(&self) -> [f64; 2] {
         [
-            flag(self.options.mode == PlateauMode::Max),
-            flag(self.options.threshold_mode == ThresholdMode::Abs),
+            f64::from(u8::from(self.options.mode == PlateauMode::Max)),
+            f64::from(u8::from(self.options.threshold_mode == ThresholdMode::Abs)),
         ]
     }
 

@@ -1,6 +1,6 @@
 //! The per-parameter update every optimizer of [`crate::Optim`] is.
 
-use crate::error::OptimError;
+use crate::options::RuleOptions;
 use crate::state::ParamState;
 
 /// An optimizer's update of one parameter: options in `self`, the
@@ -10,13 +10,14 @@ use crate::state::ParamState;
 /// optimizers have the same shape. Rules are `Sync` because large models
 /// update several parameters on different threads at once.
 ///
-/// A rule of your own is one type, its state and this impl:
+/// A rule of your own is its options, its state and the update:
 ///
 /// ```
 /// use descent_autograd::Param;
 /// use descent_io::CheckpointError;
 /// use descent_optim::{
-///     Optim, OptimError, Optimizer, ParamState, StateReader, StateWriter, UpdateRule,
+///     Optim, OptimError, Optimizer, ParamState, RuleOptions, StateReader, StateWriter,
+///     UpdateRule,
 /// };
 /// use descent_tensor::Tensor;
 ///
@@ -27,9 +28,25 @@ use crate::state::ParamState;
 ///     mu: f64,
 /// }
 ///
+/// impl RuleOptions for SignMomentum {
+///     const KIND: &'static str = "SignMomentum";
+///     fn lr(&self) -> f64 {
+///         self.lr
+///     }
+///     fn validate(&self) -> Result<(), OptimError> {
+///         Ok(())
+///     }
+///     fn options(&self) -> Vec<(String, f64)> {
+///         vec![("mu".into(), self.mu)]
+///     }
+/// }
+///
 /// struct Velocity(Vec<f32>);
 ///
 /// impl ParamState for Velocity {
+///     fn new(len: usize) -> Velocity {
+///         Velocity(vec![0.0; len])
+///     }
 ///     fn save(&self, out: &mut StateWriter<'_>) {
 ///         out.buffer("velocity", &self.0);
 ///     }
@@ -40,19 +57,6 @@ use crate::state::ParamState;
 ///
 /// impl UpdateRule for SignMomentum {
 ///     type State = Velocity;
-///     const KIND: &'static str = "SignMomentum";
-///     fn lr(&self) -> f64 {
-///         self.lr
-///     }
-///     fn validate(&self) -> Result<(), OptimError> {
-///         Ok(())
-///     }
-///     fn options(&self) -> Vec<(&'static str, f64)> {
-///         vec![("mu", self.mu)]
-///     }
-///     fn init(&self, param: &[f32]) -> Velocity {
-///         Velocity(vec![0.0; param.len()])
-///     }
 ///     fn update(&self, lr: f64, _: u64, param: &mut [f32], grad: &[f32], state: &mut Velocity) {
 ///         for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut state.0) {
 ///             *v = self.mu as f32 * *v + g;
@@ -68,46 +72,15 @@ use crate::state::ParamState;
 /// assert_eq!(w.value().item(), 1.5);
 /// # Ok::<(), OptimError>(())
 /// ```
-pub trait UpdateRule: Clone + Sync {
+pub trait UpdateRule: RuleOptions {
     /// What the rule remembers about each parameter.
     type State: ParamState;
 
-    /// The rule's name in checkpoints, so that its state cannot load into
-    /// another rule.
-    const KIND: &'static str;
-
-    /// The learning rate a group using this rule starts at (PyTorch's
-    /// `defaults["lr"]`); from then on the group holds its rate
-    /// ([`crate::Optimizer::lr`], [`crate::Optimizer::set_lr`]).
-    fn lr(&self) -> f64;
-
-    /// Checks every option but the learning rate (the group checks that),
-    /// naming any invalid value.
-    ///
-    /// # Errors
-    /// [`OptimError::InvalidOption`] for the first invalid option.
-    fn validate(&self) -> Result<(), OptimError>;
-
-    /// The options checkpoints record, as numbers: state saved under other
-    /// options does not load. Leave out the learning rate and the value
-    /// [`UpdateRule::momentum`] reports: schedules change those, and
-    /// checkpoints restore them.
-    fn options(&self) -> Vec<(&'static str, f64)>;
-
-    /// The momentum factor (SGD, RMSprop) or `beta1` (the Adam family) that
-    /// cyclical schedules cycle; `None` for rules without one.
-    fn momentum(&self) -> Option<f64> {
-        None
+    /// The state of a parameter before its first update; by default
+    /// [`ParamState::new`].
+    fn init(&self, param: &[f32]) -> Self::State {
+        Self::State::new(param.len())
     }
-
-    /// Sets what [`UpdateRule::momentum`] reports; called only on rules
-    /// whose `momentum` is `Some`.
-    fn set_momentum(&mut self, momentum: f64) {
-        let _ = momentum;
-    }
-
-    /// The state of a parameter before its first update.
-    fn init(&self, param: &[f32]) -> Self::State;
 
     /// Updates `param` in place from `grad` at the group's learning rate
     /// `lr`; `step` counts the parameter's updates, this one included (1 on
@@ -134,9 +107,4 @@ pub(crate) fn effective_grad(grad: f32, param: f32, maximize: bool, weight_decay
     } else {
         grad
     }
-}
-
-/// A flag as checkpoints record options.
-pub(crate) fn flag(on: bool) -> f64 {
-    if on { 1.0 } else { 0.0 }
 }

@@ -3,11 +3,10 @@
 
 use descent_io::{Checkpoint, CheckpointError};
 
-use crate::check;
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use crate::schedule::Schedule;
-use crate::state::{count, mismatch};
+use crate::state::{check_groups, count, saved_lr};
 
 /// Drives an optimizer's learning rates (and momentum, for schedules that
 /// cycle it) with a [`Schedule`]: call [`Scheduler::step`] after each
@@ -112,20 +111,14 @@ impl<S: Schedule> Scheduler<S> {
         prefix: &str,
     ) -> Result<(), CheckpointError> {
         let t = count(checkpoint, &format!("{prefix}step"), 0.0)?;
-        let groups = count(checkpoint, &format!("{prefix}groups"), 0.0)?;
-        if groups != self.initial_lrs.len() as u64 {
-            return mismatch(format!(
-                "has a schedule over {groups} parameter groups, the scheduler's optimizer {}",
-                self.initial_lrs.len()
-            ));
-        }
-        let mut initial_lrs = Vec::with_capacity(self.initial_lrs.len());
-        for g in 0..self.initial_lrs.len() {
-            let entry = format!("{prefix}initial_lr.{g}");
-            let lr = checkpoint.require_scalar(&entry)?;
-            check::lr(lr).map_err(|error| CheckpointError::State(format!("{entry:?}: {error}")))?;
-            initial_lrs.push(lr);
-        }
+        check_groups(
+            checkpoint,
+            &format!("{prefix}groups"),
+            self.initial_lrs.len(),
+        )?;
+        let initial_lrs = (0..self.initial_lrs.len())
+            .map(|g| saved_lr(checkpoint, &format!("{prefix}initial_lr.{g}")))
+            .collect::<Result<Vec<f64>, _>>()?;
         self.t = t as usize;
         self.initial_lrs = initial_lrs;
         Ok(())

@@ -12,13 +12,11 @@
 //! already scaled by old learning rates, PyTorch's form rescales the whole
 //! buffer by the new one. This crate uses PyTorch's form.
 
-use descent_io::CheckpointError;
-
-use crate::builder::builder_methods;
 use crate::check;
 use crate::error::OptimError;
-use crate::rule::{UpdateRule, effective_grad, flag};
-use crate::state::{ParamState, StateReader, StateWriter};
+use crate::options::{Cycled, OptionValue, rule_options};
+use crate::rule::{UpdateRule, effective_grad};
+use crate::state::param_state;
 
 /// SGD's momentum, one of three exclusive forms.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,126 +38,78 @@ impl Momentum {
             Momentum::Classic(mu) | Momentum::Nesterov(mu) => mu,
         }
     }
-}
 
-/// SGD options. `Sgd::new(lr)` gives PyTorch's defaults: no momentum,
-/// dampening 0, no weight decay, minimize; `Sgd::default()` has PyTorch's
-/// default learning rate 1e-3.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sgd {
-    lr: f64,
-    /// Momentum: none, classic or Nesterov.
-    pub momentum: Momentum,
-    /// Dampening of the gradient added to a classic momentum buffer (must be
-    /// 0 with Nesterov momentum).
-    pub dampening: f64,
-    /// L2 penalty added to the gradient.
-    pub weight_decay: f64,
-    /// Maximize the objective instead of minimizing it.
-    pub maximize: bool,
-}
-
-impl Sgd {
-    /// Plain SGD with learning rate `lr`.
-    pub fn new(lr: f64) -> Sgd {
-        Sgd {
-            lr,
-            momentum: Momentum::None,
-            dampening: 0.0,
-            weight_decay: 0.0,
-            maximize: false,
+    fn check(name: &'static str, momentum: Momentum) -> Result<(), OptimError> {
+        match momentum {
+            Momentum::Nesterov(mu) => check::positive("Nesterov momentum", mu),
+            _ => check::non_negative(name, momentum.factor()),
         }
     }
 }
 
-impl Default for Sgd {
-    fn default() -> Sgd {
-        Sgd::new(1e-3)
+/// Recorded as the factor and `{name}.nesterov`.
+impl OptionValue for Momentum {
+    fn record(&self, name: &str, out: &mut Vec<(String, f64)>) {
+        self.factor().record(name, out);
+        matches!(self, Momentum::Nesterov(_)).record(&format!("{name}.nesterov"), out);
     }
 }
 
-builder_methods!(Sgd {
-    momentum: Momentum,
-    dampening: f64,
-    weight_decay: f64,
-    maximize: bool,
-});
-
-/// SGD's state: the momentum buffer, created on the first step with
-/// momentum (PyTorch's `momentum_buffer`, which starts as the gradient).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SgdState {
-    /// The momentum buffer `b`.
-    pub momentum_buffer: Option<Vec<f32>>,
-}
-
-impl ParamState for SgdState {
-    fn save(&self, out: &mut StateWriter<'_>) {
-        out.optional_buffer("momentum_buffer", self.momentum_buffer.as_deref());
+/// A factor other than 0 turns classic momentum on in plain SGD, as
+/// setting a PyTorch group's `momentum` does.
+impl Cycled for Momentum {
+    fn momentum(&self) -> f64 {
+        self.factor()
     }
 
-    fn load(saved: &StateReader<'_>) -> Result<SgdState, CheckpointError> {
-        Ok(SgdState {
-            momentum_buffer: saved.optional_buffer("momentum_buffer")?,
-        })
-    }
-}
-
-impl UpdateRule for Sgd {
-    type State = SgdState;
-    const KIND: &'static str = "Sgd";
-
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn validate(&self) -> Result<(), OptimError> {
-        check::non_negative("momentum", self.momentum.factor())?;
-        check::non_negative("dampening", self.dampening)?;
-        check::non_negative("weight_decay", self.weight_decay)?;
-        if let Momentum::Nesterov(mu) = self.momentum {
-            check::positive("Nesterov momentum", mu)?;
-            if self.dampening != 0.0 {
-                return Err(OptimError::InvalidOption {
-                    option: "dampening",
-                    value: self.dampening,
-                    expected: "0 with Nesterov momentum",
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn options(&self) -> Vec<(&'static str, f64)> {
-        vec![
-            ("momentum_on", flag(self.momentum != Momentum::None)),
-            (
-                "nesterov",
-                flag(matches!(self.momentum, Momentum::Nesterov(_))),
-            ),
-            ("dampening", self.dampening),
-            ("weight_decay", self.weight_decay),
-            ("maximize", flag(self.maximize)),
-        ]
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.momentum.factor())
-    }
-
-    /// A factor other than 0 turns classic momentum on in plain SGD, as
-    /// setting a PyTorch group's `momentum` does.
     fn set_momentum(&mut self, mu: f64) {
-        self.momentum = match self.momentum {
+        *self = match *self {
             Momentum::Nesterov(_) => Momentum::Nesterov(mu),
             Momentum::None if mu == 0.0 => Momentum::None,
             Momentum::None | Momentum::Classic(_) => Momentum::Classic(mu),
         };
     }
+}
 
-    fn init(&self, _: &[f32]) -> SgdState {
-        SgdState::default()
+rule_options! {
+    /// SGD options. `Sgd::new(lr)` gives PyTorch's defaults: no momentum,
+    /// dampening 0, no weight decay, minimize; `Sgd::default()` has PyTorch's
+    /// default learning rate 1e-3.
+    pub struct Sgd ["Sgd", lr 1e-3, momentum momentum, check Sgd::check_nesterov] {
+        /// Momentum: none, classic or Nesterov.
+        momentum: Momentum = Momentum::None => Momentum::check,
+        /// Dampening of the gradient added to a classic momentum buffer (must
+        /// be 0 with Nesterov momentum).
+        dampening: f64 = 0.0 => check::non_negative,
+        /// L2 penalty added to the gradient.
+        weight_decay: f64 = 0.0 => check::non_negative,
     }
+}
+
+impl Sgd {
+    /// Nesterov momentum needs dampening 0, as PyTorch requires.
+    fn check_nesterov(&self) -> Result<(), OptimError> {
+        let nesterov = matches!(self.momentum, Momentum::Nesterov(_));
+        check::holds(
+            "dampening",
+            self.dampening,
+            !nesterov || self.dampening == 0.0,
+            "0 with Nesterov momentum",
+        )
+    }
+}
+
+param_state! {
+    /// SGD's state: the momentum buffer, created on the first step with
+    /// momentum (PyTorch's `momentum_buffer`, which starts as the gradient).
+    pub struct SgdState {
+        /// The momentum buffer `b`.
+        momentum_buffer: Option<Vec<f32>>,
+    }
+}
+
+impl UpdateRule for Sgd {
+    type State = SgdState;
 
     fn update(&self, lr: f64, _: u64, param: &mut [f32], grad: &[f32], state: &mut SgdState) {
         let (lr, wd) = (lr as f32, self.weight_decay as f32);

@@ -4,6 +4,7 @@
 use descent_io::{Checkpoint, CheckpointError};
 use descent_tensor::{Shape, Tensor};
 
+use crate::check;
 use crate::error::shown;
 
 /// Step counts and sizes beyond 2^53 do not survive the trip through an f64.
@@ -27,6 +28,28 @@ pub(crate) fn count(checkpoint: &Checkpoint, name: &str, min: f64) -> Result<u64
     Ok(value as u64)
 }
 
+/// Checks a saved number of parameter groups against the `expected` one.
+pub(crate) fn check_groups(
+    checkpoint: &Checkpoint,
+    name: &str,
+    expected: usize,
+) -> Result<(), CheckpointError> {
+    let groups = count(checkpoint, name, 0.0)?;
+    if groups != expected as u64 {
+        return mismatch(format!(
+            "has {groups} parameter groups ({name:?}), the optimizer {expected}"
+        ));
+    }
+    Ok(())
+}
+
+/// A saved learning rate, which must be valid.
+pub(crate) fn saved_lr(checkpoint: &Checkpoint, entry: &str) -> Result<f64, CheckpointError> {
+    let lr = checkpoint.require_scalar(entry)?;
+    check::lr(lr).map_err(|error| CheckpointError::State(format!("{entry:?}: {error}")))?;
+    Ok(lr)
+}
+
 /// What an update rule remembers about one parameter (moments, momentum),
 /// besides the step count the optimizer keeps. Buffers are saved under
 /// `{prefix}{parameter name}.{buffer name}`, PyTorch's names.
@@ -40,6 +63,9 @@ pub(crate) fn count(checkpoint: &Checkpoint, name: &str, min: f64) -> Result<u64
 /// }
 ///
 /// impl ParamState for Velocity {
+///     fn new(len: usize) -> Velocity {
+///         Velocity { velocity: vec![0.0; len] }
+///     }
 ///     fn save(&self, out: &mut StateWriter<'_>) {
 ///         out.buffer("velocity", &self.velocity);
 ///     }
@@ -49,6 +75,10 @@ pub(crate) fn count(checkpoint: &Checkpoint, name: &str, min: f64) -> Result<u64
 /// }
 /// ```
 pub trait ParamState: Send + Sized {
+    /// The state of a parameter of `len` elements before its first update,
+    /// unless its rule's [`crate::UpdateRule::init`] says otherwise.
+    fn new(len: usize) -> Self;
+
     /// Writes every buffer and scalar under its name.
     fn save(&self, out: &mut StateWriter<'_>);
 
@@ -62,12 +92,105 @@ pub trait ParamState: Send + Sized {
 
 /// Rules that remember nothing but the step count.
 impl ParamState for () {
+    fn new(_: usize) {}
+
     fn save(&self, _: &mut StateWriter<'_>) {}
 
     fn load(_: &StateReader<'_>) -> Result<(), CheckpointError> {
         Ok(())
     }
 }
+
+/// A field of a state: a buffer the size of the parameter, a buffer that
+/// exists once an option needs it, or a scalar.
+pub(crate) trait Entry: Sized {
+    /// The value before the first update: zeros, absent, 0.
+    fn initial(len: usize) -> Self;
+    /// Saves the value under `name`.
+    fn save(&self, name: &str, out: &mut StateWriter<'_>);
+    /// Reads the value saved under `name`.
+    fn load(saved: &StateReader<'_>, name: &str) -> Result<Self, CheckpointError>;
+}
+
+impl Entry for Vec<f32> {
+    fn initial(len: usize) -> Self {
+        vec![0.0; len]
+    }
+
+    fn save(&self, name: &str, out: &mut StateWriter<'_>) {
+        out.buffer(name, self);
+    }
+
+    fn load(saved: &StateReader<'_>, name: &str) -> Result<Self, CheckpointError> {
+        saved.buffer(name)
+    }
+}
+
+impl Entry for Option<Vec<f32>> {
+    fn initial(_: usize) -> Self {
+        None
+    }
+
+    fn save(&self, name: &str, out: &mut StateWriter<'_>) {
+        out.optional_buffer(name, self.as_deref());
+    }
+
+    fn load(saved: &StateReader<'_>, name: &str) -> Result<Self, CheckpointError> {
+        saved.optional_buffer(name)
+    }
+}
+
+impl Entry for f64 {
+    fn initial(_: usize) -> Self {
+        0.0
+    }
+
+    fn save(&self, name: &str, out: &mut StateWriter<'_>) {
+        out.scalar(name, *self);
+    }
+
+    fn load(saved: &StateReader<'_>, name: &str) -> Result<Self, CheckpointError> {
+        saved.scalar(name)
+    }
+}
+
+/// Declares a rule's state: the struct, each field public and saved under
+/// its own name (PyTorch's), and [`ParamState`] from the fields' [`Entry`]
+/// types.
+macro_rules! param_state {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$doc:meta])* $field:ident: $type:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name {
+            $( $(#[$doc])* pub $field: $type, )*
+        }
+
+        impl $crate::state::ParamState for $name {
+            fn new(len: usize) -> $name {
+                $name { $( $field: $crate::state::Entry::initial(len), )* }
+            }
+
+            fn save(&self, out: &mut $crate::state::StateWriter<'_>) {
+                $( $crate::state::Entry::save(&self.$field, stringify!($field), out); )*
+            }
+
+            fn load(
+                saved: &$crate::state::StateReader<'_>,
+            ) -> Result<$name, descent_io::CheckpointError> {
+                Ok($name {
+                    $( $field: $crate::state::Entry::load(saved, stringify!($field))?, )*
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use param_state;
 
 /// Writes one parameter's state into a checkpoint.
 pub struct StateWriter<'a> {

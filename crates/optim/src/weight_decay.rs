@@ -2,7 +2,7 @@
 
 use crate::check;
 use crate::error::OptimError;
-use crate::rule::flag;
+use crate::options::OptionValue;
 
 /// How a rule of the Adam family applies weight decay.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,19 +23,9 @@ impl WeightDecay {
         }
     }
 
-    pub(crate) fn validate(self) -> Result<(), OptimError> {
-        check::non_negative("weight_decay", self.factor())
-    }
-
-    /// The two options checkpoints record.
-    pub(crate) fn options(self) -> [(&'static str, f64); 2] {
-        [
-            ("weight_decay", self.factor()),
-            (
-                "decoupled_weight_decay",
-                flag(matches!(self, WeightDecay::Decoupled(_))),
-            ),
-        ]
+    /// Checks the factor.
+    pub(crate) fn check(name: &'static str, decay: WeightDecay) -> Result<(), OptimError> {
+        check::non_negative(name, decay.factor())
     }
 
     /// The L2 factor to fold into gradients, 0 when decay is decoupled.
@@ -56,5 +46,13 @@ impl WeightDecay {
                 param.iter_mut().for_each(|p| *p *= factor);
             }
         }
+    }
+}
+
+/// Recorded as the factor and `{name}.decoupled`.
+impl OptionValue for WeightDecay {
+    fn record(&self, name: &str, out: &mut Vec<(String, f64)>) {
+        self.factor().record(name, out);
+        matches!(self, WeightDecay::Decoupled(_)).record(&format!("{name}.decoupled"), out);
     }
 }

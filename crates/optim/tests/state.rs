@@ -173,24 +173,56 @@ fn state_of_another_optimizer_or_other_options_is_refused() {
         .unwrap();
     let error = load_error(&mut two_groups, &checkpoint);
     assert!(
-        error.contains("1 parameter groups, the optimizer 2"),
+        error.contains("has 1 parameter groups (\"optimizer.groups\"), the optimizer 2"),
         "{error}"
     );
 
-    let mut momentum = Optim::new(
+    let mut classic = Optim::new(
         m.named_parameters(),
         Sgd::new(0.1).momentum(Momentum::Classic(0.9)),
     )
     .unwrap();
-    train_step(&m, &mut momentum, 0);
+    train_step(&m, &mut classic, 0);
     let mut with_buffer = Checkpoint::new();
-    momentum.save_state(&mut with_buffer, "optimizer.");
-    let mut plain = Optim::new(m.named_parameters(), Sgd::new(0.1)).unwrap();
-    let error = load_error(&mut plain, &with_buffer);
-    assert!(
-        error.contains("the optimizer's momentum_on is 0"),
-        "{error}"
-    );
+    classic.save_state(&mut with_buffer, "optimizer.");
+    let mut nesterov = Optim::new(
+        m.named_parameters(),
+        Sgd::new(0.1).momentum(Momentum::Nesterov(0.9)),
+    )
+    .unwrap();
+    let error = load_error(&mut nesterov, &with_buffer);
+    assert!(error.contains("momentum.nesterov\" is 0"), "{error}");
+}
+
+#[test]
+fn momentum_is_restored_with_its_buffer_like_the_learning_rate() {
+    // Schedules cycle momentum, so checkpoints restore it, as PyTorch's
+    // load_state_dict restores every hyper-parameter: SGD state saved with
+    // momentum 0.9 turns momentum on in a plain SGD, buffer included.
+    let straight = model(1);
+    let momentum = || Sgd::new(0.1).momentum(Momentum::Classic(0.9));
+    let mut opt = Optim::new(straight.named_parameters(), momentum()).unwrap();
+    for t in 0..4 {
+        train_step(&straight, &mut opt, t);
+    }
+
+    let first = model(1);
+    let mut opt = Optim::new(first.named_parameters(), momentum()).unwrap();
+    for t in 0..2 {
+        train_step(&first, &mut opt, t);
+    }
+    let mut checkpoint = Checkpoint::new();
+    opt.save_state(&mut checkpoint, "optimizer.");
+    let mut plain = Optim::new(first.named_parameters(), Sgd::new(0.1)).unwrap();
+    plain.load_state(&checkpoint, "optimizer.").unwrap();
+    assert_eq!(plain.rule(0).momentum, Momentum::Classic(0.9));
+    assert!(plain.state(0, 0).unwrap().momentum_buffer.is_some());
+    for t in 2..4 {
+        train_step(&first, &mut plain, t);
+    }
+    for (a, b) in params_of(&straight).iter().zip(&params_of(&first)) {
+        assert!(a.bit_eq(b), "the restored momentum diverged");
+    }
 }
 
 #[test]
@@ -316,7 +348,7 @@ fn scheduler_state_needs_as_many_groups_and_valid_values() {
     assert!(
         error
             .to_string()
-            .contains("over 1 parameter groups, the scheduler's optimizer 2"),
+            .contains("has 1 parameter groups (\"scheduler.groups\"), the optimizer 2"),
         "{error}"
     );
     assert_eq!(two_groups.steps(), 0);

@@ -13,10 +13,9 @@
 use descent_io::{Checkpoint, CheckpointError};
 
 use super::{Optim, Slot};
-use crate::check;
 use crate::error::{OptimError, shown};
 use crate::rule::UpdateRule;
-use crate::state::{ParamState, StateReader, StateWriter, count, mismatch};
+use crate::state::{ParamState, StateReader, StateWriter, check_groups, count, mismatch, saved_lr};
 
 pub(super) fn save<R: UpdateRule>(optim: &Optim<R>, checkpoint: &mut Checkpoint, prefix: &str) {
     checkpoint.insert_scalar(format!("{prefix}kind.{}", R::KIND), 1.0);
@@ -105,13 +104,7 @@ pub(super) fn load<R: UpdateRule>(
     prefix: &str,
 ) -> Result<(), CheckpointError> {
     check_kind::<R>(checkpoint, prefix)?;
-    let groups = count(checkpoint, &format!("{prefix}groups"), 0.0)?;
-    if groups != optim.groups.len() as u64 {
-        return mismatch(format!(
-            "has {groups} parameter groups, the optimizer {}",
-            optim.groups.len()
-        ));
-    }
+    check_groups(checkpoint, &format!("{prefix}groups"), optim.groups.len())?;
     let mut restored = Vec::with_capacity(optim.groups.len());
     for (g, group) in optim.groups.iter().enumerate() {
         let key = format!("{prefix}group.{g}");
@@ -122,10 +115,9 @@ pub(super) fn load<R: UpdateRule>(
                 group.params.len()
             ));
         }
-        let entry = format!("{key}.lr");
-        let lr = checkpoint.require_scalar(&entry)?;
-        check::lr(lr).map_err(invalid(entry))?;
-        check_options(checkpoint, &key, &group.rule)?;
+        let lr = saved_lr(checkpoint, &format!("{key}.lr"))?;
+        // The saved momentum is restored like the learning rate; then every
+        // option must match.
         let mut rule = group.rule.clone();
         if let Some(current) = rule.momentum() {
             let entry = format!("{key}.momentum");
@@ -135,6 +127,7 @@ pub(super) fn load<R: UpdateRule>(
             }
             rule.validate().map_err(invalid(entry))?;
         }
+        check_options(checkpoint, &key, &rule)?;
         let mut slots = Vec::with_capacity(group.params.len());
         for (name, param) in group.names.iter().zip(&group.params) {
             let key = format!("{prefix}{name}");
