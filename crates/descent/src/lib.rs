@@ -44,10 +44,10 @@ pub mod prelude {
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, AdamW, Adamax, AnnealStrategy, Chain, CosineAnnealingLr,
         CosineAnnealingWarmRestarts, CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay,
-        LambdaLr, LinearLr, LrScheduler, Momentum, MultiStepLr, NAdam, OneCycleLr, Optim,
-        OptimError, Optimizer, PlateauMode, PlateauOptions, RAdam, ReduceLrOnPlateau, RmsProp,
-        RuleOptions, Schedule, Scheduler, Sgd, StepLr, ThresholdMode, UpdateRule, WeightDecay,
-        clip_grad_norm, clip_grad_value,
+        LambdaLr, Lbfgs, LbfgsOptim, LineSearch, LinearLr, LrScheduler, Momentum, MultiStepLr,
+        NAdam, OneCycleLr, Optim, OptimError, Optimizer, PlateauMode, PlateauOptions, RAdam,
+        ReduceLrOnPlateau, RmsProp, RuleOptions, Schedule, Scheduler, Sgd, StepLr, ThresholdMode,
+        UpdateRule, WeightDecay, clip_grad_norm, clip_grad_value,
     };
     pub use descent_tensor::{Shape, Tensor, seeded_rng};
 }

@@ -10,7 +10,8 @@
 //!
 //! Schedules ([`Schedule`]) are closed-form functions of the step; a
 //! [`Scheduler`] applies one to any optimizer, and its whole state is a step
-//! count, so resuming from a checkpoint is exact.
+//! count, so resuming from a checkpoint is exact. [`LbfgsOptim`] is the
+//! full-batch quasi-Newton method, with a closure-based step.
 //!
 //! ```
 //! use descent_autograd::{Param, Tape};
@@ -40,6 +41,8 @@ mod adamax;
 mod clip;
 mod cyclic;
 mod error;
+mod lbfgs;
+mod line_search;
 mod nadam;
 mod optim;
 mod optimizer;
@@ -61,6 +64,7 @@ pub use adamax::{Adamax, AdamaxState};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use cyclic::{AnnealStrategy, CyclicLr, CyclicMode, OneCycleLr};
 pub use error::OptimError;
+pub use lbfgs::{Lbfgs, LbfgsOptim, LineSearch};
 pub use nadam::{NAdam, NAdamState};
 pub use optim::{IntoNamedParam, Optim};
 pub use optimizer::Optimizer;

@@ -29,7 +29,10 @@ fn rosenbrock<R: UpdateRule>(rule: R, steps: usize) -> (f64, f64) {
 }
 
 /// (name, rule, steps) for every optimizer, with its Rosenbrock learning rate.
-fn rosenbrock_cases() -> Vec<(&'static str, Box<dyn Fn() -> (f64, f64)>)> {
+/// A named run that returns the final point.
+type Case = (&'static str, Box<dyn Fn() -> (f64, f64)>);
+
+fn rosenbrock_cases() -> Vec<Case> {
     vec![
         (
             "sgd lr 1e-3",

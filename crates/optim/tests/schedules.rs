@@ -535,10 +535,14 @@ fn cyclic_step_size_down_defaults_to_step_size_up() {
     assert!(close(&short[4..7], &[1.0, 0.5, 0.0]), "{short:?}");
 }
 
+/// A phase of PyTorch's 1cycle policy: its end step, and its rate and
+/// momentum from start to end.
+type Phase = (f64, (f64, f64), (f64, f64));
+
 /// PyTorch's OneCycleLR.get_lr for one step: find the phase holding `t`,
 /// then anneal from its start to its end value by the fraction done.
 fn one_cycle_reference(
-    phases: &[(f64, (f64, f64), (f64, f64))],
+    phases: &[Phase],
     anneal: impl Fn(f64, f64, f64) -> f64,
     t: f64,
 ) -> (f64, f64) {
@@ -577,7 +581,9 @@ fn one_cycle_three_phases_linear_annealing_and_momentum() {
     let linear = |start: f64, end: f64, pct: f64| (end - start) * pct + start;
     let cos = |start: f64, end: f64, pct: f64| end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0);
     let schedule = || OneCycleLr::new(max_lr, total).pct_start(pct);
-    let cases: Vec<(&str, OneCycleLr, Vec<(f64, f64)>)> = vec![
+    // (name, schedule, PyTorch's rate and momentum at each step)
+    type Case = (&'static str, OneCycleLr, Vec<(f64, f64)>);
+    let cases: Vec<Case> = vec![
         (
             "three phases, linear",
             schedule()

@@ -245,7 +245,8 @@ fn state_saved_for_other_parameter_names_is_refused() {
 fn invalid_values_in_a_checkpoint_are_refused() {
     let m = model(1);
     let good = trained_adam(&m);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Checkpoint)>, &str)> = vec![
+    type Corruption = Box<dyn Fn(&mut Checkpoint)>;
+    let cases: Vec<(&str, Corruption, &str)> = vec![
         (
             "lr NaN",
             Box::new(|c| c.insert_scalar("optimizer.group.0.lr", f64::NAN)),
@@ -466,6 +467,6 @@ fn clipping_by_norm_and_by_value() {
     }
     let after = clip_grad_norm(&[a.clone(), b.clone()], 10.0);
     assert!((after - 1.0).abs() < 1e-6, "norm after clipping {after}");
-    clip_grad_value(&[a.clone()], 0.5);
+    clip_grad_value(std::slice::from_ref(&a), 0.5);
     assert_eq!(a.grad().unwrap().to_vec(), vec![0.5, 0.0]);
 }
