@@ -60,37 +60,26 @@ fn parse_options() -> Result<Options, String> {
     Ok(options)
 }
 
-fn optimizer(name: &str, params: Vec<Param>, lr: f64) -> Result<Box<dyn Optimizer>, String> {
+fn optimizer(
+    name: &str,
+    params: Vec<(String, Param)>,
+    lr: f64,
+) -> Result<Box<dyn Optimizer>, Box<dyn std::error::Error>> {
     Ok(match name {
         "adam" => Box::new(Optim::new(params, Adam::new(lr))),
-        "adamw" => Box::new(Optim::new(
-            params,
-            Adam {
-                lr,
-                ..Adam::adamw()
-            },
-        )),
+        "adamw" => Box::new(Optim::new(params, AdamW::new(lr))),
         "sgd" => Box::new(Optim::new(params, Sgd::new(lr))),
-        "momentum" => Box::new(Optim::new(params, Sgd::new(lr).momentum(0.9))),
+        "momentum" => Box::new(Optim::new(
+            params,
+            Sgd::new(lr).momentum(Momentum::Classic(0.9)),
+        )),
         "nesterov" => Box::new(Optim::new(
             params,
-            Sgd::new(lr).momentum(0.9).nesterov(true),
+            Sgd::new(lr).momentum(Momentum::Nesterov(0.9)),
         )),
-        "adagrad" => Box::new(Optim::new(
-            params,
-            Adagrad {
-                lr,
-                ..Adagrad::default()
-            },
-        )),
-        "rmsprop" => Box::new(Optim::new(
-            params,
-            RmsProp {
-                lr,
-                ..RmsProp::default()
-            },
-        )),
-        other => return Err(format!("unknown optimizer {other:?}")),
+        "adagrad" => Box::new(Optim::new(params, Adagrad::new(lr))),
+        "rmsprop" => Box::new(Optim::new(params, RmsProp::new(lr))),
+        other => return Err(format!("unknown optimizer {other:?}").into()),
     })
 }
 
@@ -110,7 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = Sequential::new()
         .push(Dense::new(784, 128, &mut rng).with_activation(Activation::Relu))
         .push(Dense::new(128, 10, &mut rng));
-    let mut opt = optimizer(&options.optimizer, model.parameters(), options.lr)?;
+    let mut opt = optimizer(&options.optimizer, model.named_parameters(), options.lr)?;
     let mut loader = DataLoader::new(train, options.batch_size)?.shuffle(options.seed);
 
     std::fs::create_dir_all(&options.out)?;

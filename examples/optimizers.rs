@@ -75,10 +75,13 @@ fn warmup_then_cosine(opt: &mut dyn Optimizer, total: usize) -> Box<dyn LrSchedu
         t_max: total - 100,
         eta_min: 0.0,
     };
-    Box::new(Scheduler::new(
-        Chain::new(vec![Box::new(warmup), Box::new(cosine)], vec![100]),
-        opt,
-    ))
+    let chain = Chain::new(vec![Box::new(warmup), Box::new(cosine)], vec![100]);
+    Box::new(Scheduler::new(chain, opt))
+}
+
+/// An optimizer whose options are known to be valid.
+fn boxed<R: UpdateRule + 'static>(params: Vec<Param>, rule: R) -> Box<dyn Optimizer> {
+    Box::new(Optim::new(params, rule))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -87,65 +90,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let test = Dataset::classification(mnist.test_images, &mnist.test_labels)?;
 
     let contenders: Vec<(&str, MakeOptimizer, Option<MakeScheduler>)> = vec![
-        (
-            "SGD lr 0.1",
-            Box::new(|p| Box::new(Optim::new(p, Sgd::new(0.1)))),
-            None,
-        ),
+        ("SGD lr 0.1", Box::new(|p| boxed(p, Sgd::new(0.1))), None),
         (
             "momentum 0.9, lr 0.01",
-            Box::new(|p| Box::new(Optim::new(p, Sgd::new(0.01).momentum(0.9)))),
+            Box::new(|p| boxed(p, Sgd::new(0.01).momentum(Momentum::Classic(0.9)))),
             None,
         ),
         (
             "Nesterov 0.9, lr 0.01",
-            Box::new(|p| Box::new(Optim::new(p, Sgd::new(0.01).momentum(0.9).nesterov(true)))),
+            Box::new(|p| boxed(p, Sgd::new(0.01).momentum(Momentum::Nesterov(0.9)))),
             None,
         ),
         (
             "AdaGrad lr 0.05",
-            Box::new(|p| {
-                Box::new(Optim::new(
-                    p,
-                    Adagrad {
-                        lr: 0.05,
-                        ..Adagrad::default()
-                    },
-                ))
-            }),
+            Box::new(|p| boxed(p, Adagrad::new(0.05))),
             None,
         ),
         (
             "RMSprop lr 1e-3",
-            Box::new(|p| {
-                Box::new(Optim::new(
-                    p,
-                    RmsProp {
-                        lr: 1e-3,
-                        ..RmsProp::default()
-                    },
-                ))
-            }),
+            Box::new(|p| boxed(p, RmsProp::new(1e-3))),
             None,
         ),
         (
             "Adam lr 1e-3",
-            Box::new(|p| Box::new(Optim::new(p, Adam::new(1e-3)))),
+            Box::new(|p| boxed(p, Adam::new(1e-3))),
             None,
         ),
         (
             "AdamW lr 1e-3",
-            Box::new(|p| Box::new(Optim::new(p, Adam::adamw()))),
+            Box::new(|p| boxed(p, AdamW::new(1e-3))),
             None,
         ),
         (
             "Adam lr 3e-3, warm-up + cosine",
-            Box::new(|p| Box::new(Optim::new(p, Adam::new(3e-3)))),
+            Box::new(|p| boxed(p, Adam::new(3e-3))),
             Some(Box::new(warmup_then_cosine)),
         ),
         (
             "SGD one-cycle, max lr 0.5",
-            Box::new(|p| Box::new(Optim::new(p, Sgd::new(0.5).momentum(0.9)))),
+            Box::new(|p| boxed(p, Sgd::new(0.5).momentum(Momentum::Classic(0.9)))),
             Some(Box::new(|opt, total| {
                 Box::new(Scheduler::new(OneCycleLr::new(0.5, total), opt))
             })),

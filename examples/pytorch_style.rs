@@ -52,19 +52,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch = loader.epoch().next().expect("a batch");
     let first = batch.features.slice(0, 0..8);
     let centered = 2.0 * &first - 1.0;
-    println!("first 8 images: {:?}, pixels now in [{}, {}]", centered.dims(), centered.min(), centered.max());
+    println!(
+        "first 8 images: {:?}, pixels now in [{}, {}]",
+        centered.dims(),
+        centered.min(),
+        centered.max()
+    );
 
     let gamma = options.gamma;
-    let history = Trainer::new(&model, &mut opt, Loss::custom(move |logits, batch| {
-        focal_loss(logits, batch.classes(), gamma)
-    }))
+    let history = Trainer::new(
+        &model,
+        &mut opt,
+        Loss::custom(move |logits, batch| focal_loss(logits, batch.classes(), gamma)),
+    )
     .metric(Accuracy::default())
     .epochs(options.epochs)
     .fit(&mut loader, Some(&test))?;
 
     let predicted = predict_classes(&model, &mnist.test_images, 256);
-    let correct = predicted.iter().zip(&mnist.test_labels).filter(|(p, l)| p == l).count();
-    println!("test accuracy (argmax): {:.2}%", 100.0 * correct as f64 / predicted.len() as f64);
+    let correct = predicted
+        .iter()
+        .zip(&mnist.test_labels)
+        .filter(|(p, l)| p == l)
+        .count();
+    println!(
+        "test accuracy (argmax): {:.2}%",
+        100.0 * correct as f64 / predicted.len() as f64
+    );
     let matrix = ConfusionMatrix::from_labels(&predicted, &mnist.test_labels, 10);
     println!("{matrix}");
     let last = history.last().expect("an epoch");

@@ -39,7 +39,7 @@ fn a_checkpoint_survives_sigkill_at_any_moment() {
             .push(Activation::Tanh)
             .push(Dense::new(512, 4, &mut seeded_rng(9)));
         checkpoint.restore_module(&model).unwrap();
-        let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));
+        let mut opt = Optim::new(model.named_parameters(), Adam::new(1e-3));
         opt.load_state(&checkpoint, "optimizer.").unwrap();
         let step = checkpoint.require_scalar("step").unwrap();
         assert!(
@@ -47,8 +47,8 @@ fn a_checkpoint_survives_sigkill_at_any_moment() {
             "kill {kill}: step went back from {last_step} to {step}: training did not resume"
         );
         assert_eq!(
-            opt.state(0, 0).map(|s| s.step as f64),
-            Some(step),
+            opt.steps(0, 0) as f64,
+            step,
             "optimizer state matches the step"
         );
         last_step = step;

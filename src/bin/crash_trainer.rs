@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ok_or("usage: crash_trainer CHECKPOINT")?,
     );
     let net = model();
-    let mut opt = Optim::new(net.parameters(), Adam::new(1e-3));
+    let mut opt = Optim::new(net.named_parameters(), Adam::new(1e-3));
     let mut step = 0u64;
     if path.exists() {
         let checkpoint = Checkpoint::load(&path)?;

@@ -123,11 +123,12 @@ pub mod prelude {
         save_module, save_safetensors, squared_hinge_loss, summary,
     };
     pub use descent_optim::{
-        Adadelta, Adagrad, Adam, Adamax, Chain, CosineAnnealingLr, CosineAnnealingWarmRestarts,
-        CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay, LambdaLr, LinearLr, LrScheduler,
-        MultiStepLr, NAdam, OneCycleLr, Optim, Optimizer, PlateauMode, PlateauOptions, RAdam,
-        ReduceLrOnPlateau, RmsProp, Schedule, Scheduler, Sgd, StepLr, UpdateRule, clip_grad_norm,
-        clip_grad_value,
+        Adadelta, Adagrad, Adam, AdamW, Adamax, AnnealStrategy, Chain, CosineAnnealingLr,
+        CosineAnnealingWarmRestarts, CyclicLr, CyclicMode, ExponentialLr, InverseTimeDecay,
+        LambdaLr, Lbfgs, LbfgsOptim, LineSearch, LinearLr, LrScheduler, Momentum, MultiStepLr,
+        NAdam, OneCycleLr, Optim, OptimError, Optimizer, PlateauMode, PlateauOptions, RAdam,
+        ReduceLrOnPlateau, RmsProp, RuleOptions, Schedule, Scheduler, Sgd, StepLr, ThresholdMode,
+        UpdateRule, WeightDecay, clip_grad_norm, clip_grad_value,
     };
     pub use descent_tensor::{IndexTensor, Mask, Shape, Tensor, seeded_rng};
 }

@@ -1,51 +1,91 @@
-//! The per-parameter update rule every optimizer is, and the state it keeps.
+//! The per-parameter update every optimizer of [`crate::Optim`] is.
 
-/// What an optimizer remembers about one parameter: its step count and
-/// buffers the size of the parameter (moments, momentum), plus a few scalars.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ParamState {
-    /// Updates applied so far, counting the one in progress (1 on the first).
-    pub step: u64,
-    /// One buffer per name in [`UpdateRule::buffers`], in that order.
-    pub buffers: Vec<Vec<f32>>,
-    /// One value per name in [`UpdateRule::scalars`], in that order.
-    pub scalars: Vec<f64>,
-}
+use crate::options::RuleOptions;
+use crate::state::ParamState;
 
-/// An optimizer's update of one parameter, given its gradient: one fused
-/// pass over the parameter. Implement it to write an optimizer of your own;
-/// [`crate::Optim`] supplies parameter groups, state and checkpoints.
-/// Rules are `Sync` because large models update several parameters on
-/// different threads at once.
-pub trait UpdateRule: Sync {
-    /// The learning rate.
-    fn lr(&self) -> f64;
+/// An optimizer's update of one parameter: options in `self`, the
+/// parameter's state in `Self::State`, the learning rate and step count
+/// from the group ([`crate::Optim`] keeps both, with parameter groups and
+/// checkpoints). Burn's `SimpleOptimizer` and PyTorch's functional
+/// optimizers have the same shape. Rules are `Sync` because large models
+/// update several parameters on different threads at once.
+///
+/// A rule of your own is its options, its state and the update:
+///
+/// ```
+/// use descent_autograd::Param;
+/// use descent_io::CheckpointError;
+/// use descent_optim::{
+///     Optim, OptimError, Optimizer, ParamState, RuleOptions, StateReader, StateWriter,
+///     UpdateRule,
+/// };
+/// use descent_tensor::Tensor;
+///
+/// /// Sign descent with momentum: `v = mu v + g; p -= lr sign(v)`.
+/// #[derive(Clone, Debug)]
+/// struct SignMomentum {
+///     lr: f64,
+///     mu: f64,
+/// }
+///
+/// impl RuleOptions for SignMomentum {
+///     const KIND: &'static str = "SignMomentum";
+///     fn lr(&self) -> f64 {
+///         self.lr
+///     }
+///     fn validate(&self) -> Result<(), OptimError> {
+///         Ok(())
+///     }
+///     fn options(&self) -> Vec<(String, f64)> {
+///         vec![("mu".into(), self.mu)]
+///     }
+/// }
+///
+/// struct Velocity(Vec<f32>);
+///
+/// impl ParamState for Velocity {
+///     fn new(len: usize) -> Velocity {
+///         Velocity(vec![0.0; len])
+///     }
+///     fn save(&self, out: &mut StateWriter<'_>) {
+///         out.buffer("velocity", &self.0);
+///     }
+///     fn load(saved: &StateReader<'_>) -> Result<Velocity, CheckpointError> {
+///         Ok(Velocity(saved.buffer("velocity")?))
+///     }
+/// }
+///
+/// impl UpdateRule for SignMomentum {
+///     type State = Velocity;
+///     fn update(&self, lr: f64, _: u64, param: &mut [f32], grad: &[f32], state: &mut Velocity) {
+///         for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut state.0) {
+///             *v = self.mu as f32 * *v + g;
+///             *p -= lr as f32 * v.signum();
+///         }
+///     }
+/// }
+///
+/// let w = Param::new(Tensor::from([2.0]));
+/// let mut opt = Optim::new([w.clone()], SignMomentum { lr: 0.5, mu: 0.5 });
+/// w.accumulate_grad(Tensor::from([3.0]));
+/// opt.step();
+/// assert_eq!(w.value().item(), 1.5);
+/// # Ok::<(), OptimError>(())
+/// ```
+pub trait UpdateRule: RuleOptions {
+    /// What the rule remembers about each parameter.
+    type State: ParamState;
 
-    /// Sets the learning rate (schedulers call this).
-    fn set_lr(&mut self, lr: f64);
-
-    /// Names of the per-parameter buffers, saved under these names.
-    fn buffers(&self) -> &'static [&'static str] {
-        &[]
+    /// The state of a parameter before its first update; by default
+    /// [`ParamState::new`].
+    fn init(&self, param: &[f32]) -> Self::State {
+        Self::State::new(param.len())
     }
 
-    /// The value every element of buffer `index` starts at.
-    fn buffer_initial_value(&self, index: usize) -> f32 {
-        let _ = index;
-        0.0
-    }
-
-    /// Names of per-parameter scalars and their initial values.
-    fn scalars(&self) -> &'static [(&'static str, f64)] {
-        &[]
-    }
-
-    /// Checks the options, returning a message naming any invalid value.
-    fn validate(&self) -> Result<(), String>;
-
-    /// Updates `param` in place from `grad`; `state.step` has already been
-    /// incremented for this update.
-    fn update(&self, param: &mut [f32], grad: &[f32], state: &mut ParamState);
+    /// Updates `param` in place from `grad` at the group's learning rate
+    /// `lr`; `step` counts the parameter's updates, this one included (1 on
+    /// the first).
+    fn update(&self, lr: f64, step: u64, param: &mut [f32], grad: &[f32], state: &mut Self::State);
 }
 
 /// PyTorch's `lerp`: `a + w (b - a)` for `w < 0.5`, else `b - (b - a)(1 - w)`,
@@ -58,40 +98,13 @@ pub(crate) fn lerp(a: f32, b: f32, weight: f32) -> f32 {
     }
 }
 
-/// The gradient with L2 weight decay folded in (`grad + wd * param`).
-pub(crate) fn decayed(grad: f32, param: f32, weight_decay: f32) -> f32 {
+/// The gradient PyTorch's rules start from: negated when maximizing, then
+/// with L2 weight decay folded in (`grad + wd * param`).
+pub(crate) fn effective_grad(grad: f32, param: f32, maximize: bool, weight_decay: f32) -> f32 {
+    let grad = if maximize { -grad } else { grad };
     if weight_decay != 0.0 {
         grad + weight_decay * param
     } else {
         grad
     }
-}
-
-/// Checks that a hyper-parameter lies in a range, naming it and its value.
-pub(crate) fn check(name: &str, value: f64, valid: bool, range: &str) -> Result<(), String> {
-    if valid && !value.is_nan() {
-        Ok(())
-    } else {
-        Err(format!("invalid {name}: {value} (must be {range})"))
-    }
-}
-
-/// Checks the options every rule has: a learning rate and a weight decay.
-pub(crate) fn check_lr_and_decay(lr: f64, weight_decay: f64) -> Result<(), String> {
-    check("learning rate", lr, lr >= 0.0, ">= 0")?;
-    check("weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")
-}
-
-/// Checks the options every Adam-family rule has: learning rate, weight
-/// decay, betas in [0, 1) and eps.
-pub(crate) fn check_adam_options(
-    lr: f64,
-    weight_decay: f64,
-    betas: (f64, f64),
-    eps: f64,
-) -> Result<(), String> {
-    check_lr_and_decay(lr, weight_decay)?;
-    check("beta1", betas.0, (0.0..1.0).contains(&betas.0), "in [0, 1)")?;
-    check("beta2", betas.1, (0.0..1.0).contains(&betas.1), "in [0, 1)")?;
-    check("eps", eps, eps >= 0.0, ">= 0")
 }

@@ -1,21 +1,41 @@
 //! Learning-rate schedules in closed form: the learning rate at step `t` as a
 //! function of `t` and the group's initial learning rate. PyTorch's formulas
 //! (Keras' for inverse-time decay). A [`crate::Scheduler`] applies one to an
-//! optimizer, per batch or per epoch, whichever you call `step` on.
+//! optimizer, per batch or per epoch, whichever you call `step` on. Options
+//! are public fields, checked when a scheduler starts.
 
 use std::f64::consts::PI;
 
-/// A learning rate as a function of the step.
+use crate::check;
+use crate::error::OptimError;
+
+/// A learning rate (and, for cyclical schedules, a momentum) as a function
+/// of the step.
 pub trait Schedule {
     /// The learning rate at step `t` (0 before the first `step`), for a group
     /// whose learning rate was `initial_lr` when scheduling began.
     fn lr(&self, initial_lr: f64, t: usize) -> f64;
+
+    /// The momentum (or Adam's `beta1`) at step `t`, for schedules that cycle
+    /// it; `None` leaves the optimizer's momentum alone.
+    fn momentum(&self, t: usize) -> Option<f64> {
+        let _ = t;
+        None
+    }
+
+    /// Checks the options, naming any invalid value.
+    ///
+    /// # Errors
+    /// [`OptimError::InvalidOption`] for the first invalid option.
+    fn validate(&self) -> Result<(), OptimError> {
+        Ok(())
+    }
 }
 
 /// `initial_lr * gamma^floor(t / step_size)` (PyTorch's `StepLR`).
 #[derive(Clone, Debug)]
 pub struct StepLr {
-    /// Steps between decays.
+    /// Steps between decays (at least 1).
     pub step_size: usize,
     /// Multiplicative decay.
     pub gamma: f64,
@@ -23,14 +43,19 @@ pub struct StepLr {
 
 impl Schedule for StepLr {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
-        initial_lr * self.gamma.powi((t / self.step_size.max(1)) as i32)
+        initial_lr * self.gamma.powi((t / self.step_size) as i32)
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        check::at_least_one("step_size", self.step_size)?;
+        check::non_negative("gamma", self.gamma)
     }
 }
 
 /// `initial_lr * gamma^(milestones passed)` (PyTorch's `MultiStepLR`).
 #[derive(Clone, Debug)]
 pub struct MultiStepLr {
-    /// Steps at which the rate decays, in increasing order.
+    /// Steps at which the rate decays; one listed twice decays twice.
     pub milestones: Vec<usize>,
     /// Multiplicative decay.
     pub gamma: f64,
@@ -40,6 +65,10 @@ impl Schedule for MultiStepLr {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
         let passed = self.milestones.iter().filter(|&&m| m <= t).count();
         initial_lr * self.gamma.powi(passed as i32)
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        check::non_negative("gamma", self.gamma)
     }
 }
 
@@ -54,6 +83,10 @@ impl Schedule for ExponentialLr {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
         initial_lr * self.gamma.powi(t as i32)
     }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        check::non_negative("gamma", self.gamma)
+    }
 }
 
 /// `initial_lr / (1 + decay_rate * t / decay_steps)`, with `t / decay_steps`
@@ -62,7 +95,7 @@ impl Schedule for ExponentialLr {
 pub struct InverseTimeDecay {
     /// The decay rate.
     pub decay_rate: f64,
-    /// Steps per unit of decay.
+    /// Steps per unit of decay (> 0).
     pub decay_steps: f64,
     /// Decay in whole units of `decay_steps`.
     pub staircase: bool,
@@ -76,13 +109,18 @@ impl Schedule for InverseTimeDecay {
         }
         initial_lr / (1.0 + self.decay_rate * progress)
     }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        check::non_negative("decay_rate", self.decay_rate)?;
+        check::positive("decay_steps", self.decay_steps)
+    }
 }
 
 /// `eta_min + (initial_lr - eta_min) (1 + cos(pi t / t_max)) / 2`
 /// (PyTorch's `CosineAnnealingLR`, closed form).
 #[derive(Clone, Debug)]
 pub struct CosineAnnealingLr {
-    /// Steps from the initial rate to `eta_min`.
+    /// Steps from the initial rate to `eta_min` (at least 1).
     pub t_max: usize,
     /// The final learning rate.
     pub eta_min: f64,
@@ -92,9 +130,15 @@ impl Schedule for CosineAnnealingLr {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
         cosine(initial_lr, self.eta_min, t as f64 / self.t_max as f64)
     }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        check::at_least_one("t_max", self.t_max)?;
+        check::non_negative("eta_min", self.eta_min)
+    }
 }
 
-fn cosine(from: f64, to: f64, progress: f64) -> f64 {
+/// From `from` (progress 0) to `to` (progress 1) along half a cosine.
+pub(crate) fn cosine(from: f64, to: f64, progress: f64) -> f64 {
     to + (from - to) * (1.0 + (PI * progress).cos()) / 2.0
 }
 
@@ -102,9 +146,9 @@ fn cosine(from: f64, to: f64, progress: f64) -> f64 {
 /// PyTorch's `CosineAnnealingWarmRestarts`).
 #[derive(Clone, Debug)]
 pub struct CosineAnnealingWarmRestarts {
-    /// Length of the first cycle.
+    /// Length of the first cycle (at least 1).
     pub t_0: usize,
-    /// Growth factor of each following cycle (>= 1).
+    /// Growth factor of each following cycle (at least 1).
     pub t_mult: usize,
     /// The lowest learning rate.
     pub eta_min: f64,
@@ -112,12 +156,18 @@ pub struct CosineAnnealingWarmRestarts {
 
 impl Schedule for CosineAnnealingWarmRestarts {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
-        let (mut start, mut length) = (0, self.t_0.max(1));
+        let (mut start, mut length) = (0, self.t_0);
         while t >= start + length {
             start += length;
-            length *= self.t_mult.max(1);
+            length *= self.t_mult;
         }
         cosine(initial_lr, self.eta_min, (t - start) as f64 / length as f64)
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        check::at_least_one("t_0", self.t_0)?;
+        check::at_least_one("t_mult", self.t_mult)?;
+        check::non_negative("eta_min", self.eta_min)
     }
 }
 
@@ -126,11 +176,11 @@ impl Schedule for CosineAnnealingWarmRestarts {
 /// warm-up.
 #[derive(Clone, Debug)]
 pub struct LinearLr {
-    /// Factor at step 0.
+    /// Factor at step 0, in `(0, 1]`.
     pub start_factor: f64,
-    /// Factor from step `total_iters` on.
+    /// Factor from step `total_iters` on, in `[0, 1]`.
     pub end_factor: f64,
-    /// Length of the ramp.
+    /// Length of the ramp (at least 1).
     pub total_iters: usize,
 }
 
@@ -147,8 +197,20 @@ impl Default for LinearLr {
 
 impl Schedule for LinearLr {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
-        let progress = t.min(self.total_iters) as f64 / self.total_iters.max(1) as f64;
+        let progress = t.min(self.total_iters) as f64 / self.total_iters as f64;
         initial_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        let start = self.start_factor;
+        check::holds(
+            "start_factor",
+            start,
+            start > 0.0 && start <= 1.0,
+            "in (0, 1]",
+        )?;
+        check::unit_interval("end_factor", self.end_factor)?;
+        check::at_least_one("total_iters", self.total_iters)
     }
 }
 
@@ -160,137 +222,52 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// Chains `schedules`, switching at `milestones`.
-    ///
-    /// # Panics
-    /// If there is not exactly one milestone fewer than schedules, or the
-    /// milestones do not increase.
+    /// Chains `schedules`, switching at `milestones`: one milestone fewer
+    /// than schedules, increasing (checked when a scheduler starts).
     pub fn new(schedules: Vec<Box<dyn Schedule>>, milestones: Vec<usize>) -> Chain {
-        assert_eq!(
-            milestones.len() + 1,
-            schedules.len(),
-            "Chain: {} schedules need {} milestones, got {}",
-            schedules.len(),
-            schedules.len().saturating_sub(1),
-            milestones.len()
-        );
-        assert!(
-            milestones.windows(2).all(|w| w[0] < w[1]),
-            "Chain: milestones {milestones:?} do not increase"
-        );
         Chain {
             schedules,
             milestones,
         }
     }
+
+    /// The schedule in force at step `t`, and the step it started at.
+    fn active(&self, t: usize) -> (&dyn Schedule, usize) {
+        let index = self.milestones.iter().filter(|&&m| m <= t).count();
+        let start = index.checked_sub(1).map_or(0, |i| self.milestones[i]);
+        (self.schedules[index].as_ref(), start)
+    }
 }
 
 impl Schedule for Chain {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
-        let index = self.milestones.iter().filter(|&&m| m <= t).count();
-        let start = if index == 0 {
-            0
-        } else {
-            self.milestones[index - 1]
-        };
-        self.schedules[index].lr(initial_lr, t - start)
+        let (schedule, start) = self.active(t);
+        schedule.lr(initial_lr, t - start)
     }
-}
 
-/// The shape of a cyclical schedule's cycles.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum CyclicMode {
-    /// Constant amplitude.
-    Triangular,
-    /// Amplitude halved every cycle.
-    Triangular2,
-    /// Amplitude scaled by `gamma^t`.
-    ExpRange {
-        /// Per-step decay of the amplitude.
-        gamma: f64,
-    },
-}
-
-/// Cyclical learning rates between `base_lr` and `max_lr` (PyTorch's
-/// `CyclicLR`; the optimizer's own rate is ignored). Unlike PyTorch's
-/// default, momentum is not cycled.
-#[derive(Clone, Debug)]
-pub struct CyclicLr {
-    /// The lower bound.
-    pub base_lr: f64,
-    /// The upper bound.
-    pub max_lr: f64,
-    /// Steps of the increasing half-cycle.
-    pub step_size_up: usize,
-    /// Steps of the decreasing half-cycle.
-    pub step_size_down: usize,
-    /// Amplitude policy.
-    pub mode: CyclicMode,
-}
-
-impl Schedule for CyclicLr {
-    fn lr(&self, _: f64, t: usize) -> f64 {
-        let total = (self.step_size_up + self.step_size_down) as f64;
-        let up_ratio = self.step_size_up as f64 / total;
-        let cycle = (1.0 + t as f64 / total).floor();
-        let x = 1.0 + t as f64 / total - cycle;
-        let scale = if x <= up_ratio {
-            x / up_ratio
-        } else {
-            (x - 1.0) / (up_ratio - 1.0)
-        };
-        let amplitude = match self.mode {
-            CyclicMode::Triangular => 1.0,
-            CyclicMode::Triangular2 => 1.0 / 2f64.powf(cycle - 1.0),
-            CyclicMode::ExpRange { gamma } => gamma.powi(t as i32),
-        };
-        self.base_lr + (self.max_lr - self.base_lr) * scale * amplitude
+    fn momentum(&self, t: usize) -> Option<f64> {
+        let (schedule, start) = self.active(t);
+        schedule.momentum(t - start)
     }
-}
 
-/// The 1cycle policy (PyTorch's `OneCycleLR` with cosine annealing, two
-/// phases): from `max_lr / div_factor` up to `max_lr` over `pct_start` of
-/// `total_steps`, then down to `max_lr / (div_factor * final_div_factor)`.
-/// The optimizer's own rate is ignored; momentum is not cycled.
-#[derive(Clone, Debug)]
-pub struct OneCycleLr {
-    /// The peak learning rate.
-    pub max_lr: f64,
-    /// Steps in the whole cycle.
-    pub total_steps: usize,
-    /// Fraction of the cycle spent increasing (PyTorch default 0.3).
-    pub pct_start: f64,
-    /// `max_lr / initial rate` (default 25).
-    pub div_factor: f64,
-    /// `initial rate / final rate` (default 1e4).
-    pub final_div_factor: f64,
-}
-
-impl OneCycleLr {
-    /// PyTorch's defaults for a peak of `max_lr` over `total_steps`.
-    pub fn new(max_lr: f64, total_steps: usize) -> OneCycleLr {
-        OneCycleLr {
-            max_lr,
-            total_steps,
-            pct_start: 0.3,
-            div_factor: 25.0,
-            final_div_factor: 1e4,
+    fn validate(&self) -> Result<(), OptimError> {
+        let count = self.milestones.len() as f64;
+        let wanted = self.schedules.len().max(1) - 1;
+        check::holds(
+            "milestones (count)",
+            count,
+            self.milestones.len() == wanted && !self.schedules.is_empty(),
+            "one fewer than the schedules, which must not be empty",
+        )?;
+        for pair in self.milestones.windows(2) {
+            check::holds(
+                "milestones",
+                pair[1] as f64,
+                pair[0] < pair[1],
+                "increasing",
+            )?;
         }
-    }
-}
-
-impl Schedule for OneCycleLr {
-    fn lr(&self, _: f64, t: usize) -> f64 {
-        let initial = self.max_lr / self.div_factor;
-        let min = initial / self.final_div_factor;
-        let peak_step = self.pct_start * self.total_steps as f64 - 1.0;
-        let last_step = self.total_steps as f64 - 1.0;
-        let t = t as f64;
-        if t <= peak_step {
-            cosine(initial, self.max_lr, t / peak_step)
-        } else {
-            cosine(self.max_lr, min, (t - peak_step) / (last_step - peak_step))
-        }
+        self.schedules.iter().try_for_each(|s| s.validate())
     }
 }
 
@@ -300,5 +277,20 @@ pub struct LambdaLr<F>(pub F);
 impl<F: Fn(usize) -> f64> Schedule for LambdaLr<F> {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
         initial_lr * (self.0)(t)
+    }
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("schedules", &self.schedules.len())
+            .field("milestones", &self.milestones)
+            .finish()
+    }
+}
+
+impl<F> std::fmt::Debug for LambdaLr<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LambdaLr(..)")
     }
 }

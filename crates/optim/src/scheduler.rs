@@ -1,17 +1,20 @@
-//! Applying schedules to optimizers, and the metric-driven
-//! reduce-on-plateau policy.
+//! Applying schedules to optimizers, and the trait training loops drive
+//! every learning-rate policy through.
 
 use descent_io::{Checkpoint, CheckpointError};
 
+use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use crate::schedule::Schedule;
+use crate::state::{check_groups, count, saved_lr};
 
-/// Drives an optimizer's learning rates with a [`Schedule`]: call
-/// [`Scheduler::step`] after each optimizer step (or each epoch).
+/// Drives an optimizer's learning rates (and momentum, for schedules that
+/// cycle it) with a [`Schedule`]: call [`Scheduler::step`] after each
+/// optimizer step (or each epoch).
 ///
 /// ```
 /// use descent_autograd::Param;
-/// use descent_optim::{CosineAnnealingLr, Optim, Optimizer, Scheduler, Sgd};
+/// use descent_optim::{CosineAnnealingLr, Optim, OptimError, Optimizer, Scheduler, Sgd};
 /// use descent_tensor::Tensor;
 ///
 /// let mut opt = Optim::new([Param::new(Tensor::zeros([1]))], Sgd::new(0.1));
@@ -21,7 +24,9 @@ use crate::schedule::Schedule;
 ///     scheduler.step(&mut opt);
 /// }
 /// assert!((opt.lr(0) - 0.05).abs() < 1e-12);
+/// # Ok::<(), OptimError>(())
 /// ```
+#[derive(Debug)]
 pub struct Scheduler<S> {
     schedule: S,
     initial_lrs: Vec<f64>,
@@ -31,7 +36,28 @@ pub struct Scheduler<S> {
 impl<S: Schedule> Scheduler<S> {
     /// Starts scheduling from the optimizer's current rates, and sets the
     /// step-0 rate (as PyTorch's schedulers do on construction).
+    ///
+    /// # Panics
+    /// On what [`Scheduler::try_new`] returns as an error.
     pub fn new(schedule: S, optimizer: &mut dyn Optimizer) -> Scheduler<S> {
+        Scheduler::try_new(schedule, optimizer).unwrap_or_else(|e| panic!("scheduler: {e}"))
+    }
+
+    /// [`Scheduler::new`] for options that come from outside the program.
+    ///
+    /// # Errors
+    /// [`OptimError::InvalidOption`] naming an invalid option of the
+    /// schedule; [`OptimError::NoMomentum`] if it cycles momentum and a
+    /// group's rule has none (Adagrad, Adadelta).
+    pub fn try_new(schedule: S, optimizer: &mut dyn Optimizer) -> Result<Scheduler<S>, OptimError> {
+        schedule.validate()?;
+        if schedule.momentum(0).is_some() {
+            if let Some(group) =
+                (0..optimizer.num_groups()).find(|&g| optimizer.momentum(g).is_none())
+            {
+                return Err(OptimError::NoMomentum { group });
+            }
+        }
         let initial_lrs = (0..optimizer.num_groups())
             .map(|g| optimizer.lr(g))
             .collect();
@@ -41,10 +67,10 @@ impl<S: Schedule> Scheduler<S> {
             t: 0,
         };
         scheduler.apply(optimizer);
-        scheduler
+        Ok(scheduler)
     }
 
-    /// Advances one step and sets each group's rate.
+    /// Advances one step and sets each group's rate (and momentum).
     pub fn step(&mut self, optimizer: &mut dyn Optimizer) {
         self.t += 1;
         self.apply(optimizer);
@@ -64,8 +90,12 @@ impl<S: Schedule> Scheduler<S> {
     }
 
     fn apply(&self, optimizer: &mut dyn Optimizer) {
+        let momentum = self.schedule.momentum(self.t);
         for (group, lr) in self.lrs().into_iter().enumerate() {
             optimizer.set_lr(group, lr);
+            if let Some(momentum) = momentum {
+                optimizer.set_momentum(group, momentum);
+            }
         }
     }
 
@@ -78,159 +108,34 @@ impl<S: Schedule> Scheduler<S> {
         }
     }
 
-    /// Restores what [`Scheduler::save_state`] wrote.
+    /// Restores what [`Scheduler::save_state`] wrote, for a scheduler over
+    /// as many groups.
     ///
     /// # Errors
-    /// [`CheckpointError::State`] if an entry is missing.
+    /// [`CheckpointError::State`] if an entry is missing or invalid, or the
+    /// number of groups differs.
     pub fn load_state(
         &mut self,
         checkpoint: &Checkpoint,
         prefix: &str,
     ) -> Result<(), CheckpointError> {
-        let t = checkpoint.require_scalar(&format!("{prefix}step"))? as usize;
-        let groups = checkpoint.require_scalar(&format!("{prefix}groups"))? as usize;
-        let initial_lrs = (0..groups)
-            .map(|g| checkpoint.require_scalar(&format!("{prefix}initial_lr.{g}")))
+        let t = count(checkpoint, &format!("{prefix}step"), 0.0)?;
+        check_groups(
+            checkpoint,
+            &format!("{prefix}groups"),
+            self.initial_lrs.len(),
+        )?;
+        let initial_lrs = (0..self.initial_lrs.len())
+            .map(|g| saved_lr(checkpoint, &format!("{prefix}initial_lr.{g}")))
             .collect::<Result<Vec<f64>, _>>()?;
-        self.t = t;
+        self.t = t as usize;
         self.initial_lrs = initial_lrs;
         Ok(())
     }
 }
 
-/// Whether a smaller or a larger metric is better.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PlateauMode {
-    /// Lower is better (a loss).
-    Min,
-    /// Higher is better (an accuracy).
-    Max,
-}
-
-/// Options of [`ReduceLrOnPlateau`]; the defaults are PyTorch's: mode min,
-/// factor 0.1, patience 10, relative threshold 1e-4, cooldown 0, min_lr 0,
-/// eps 1e-8.
-#[derive(Clone, Debug)]
-pub struct PlateauOptions {
-    /// Whether lower or higher is better.
-    pub mode: PlateauMode,
-    /// Multiplier applied on a plateau.
-    pub factor: f64,
-    /// Calls without improvement tolerated.
-    pub patience: usize,
-    /// Relative improvement that counts.
-    pub threshold: f64,
-    /// Calls to wait after a reduction.
-    pub cooldown: usize,
-    /// The lowest rate.
-    pub min_lr: f64,
-    /// Reductions smaller than this are skipped.
-    pub eps: f64,
-}
-
-impl Default for PlateauOptions {
-    fn default() -> PlateauOptions {
-        PlateauOptions {
-            mode: PlateauMode::Min,
-            factor: 0.1,
-            patience: 10,
-            threshold: 1e-4,
-            cooldown: 0,
-            min_lr: 0.0,
-            eps: 1e-8,
-        }
-    }
-}
-
-/// Multiplies the learning rate by `factor` when a metric has not improved
-/// for more than `patience` calls (PyTorch's `ReduceLROnPlateau` with a
-/// relative threshold).
-#[derive(Clone, Debug)]
-pub struct ReduceLrOnPlateau {
-    options: PlateauOptions,
-    best: f64,
-    bad_steps: usize,
-    cooldown_left: usize,
-}
-
-impl ReduceLrOnPlateau {
-    /// A policy with the given options.
-    ///
-    /// # Panics
-    /// If `factor` is not in `[0, 1)`.
-    pub fn new(options: PlateauOptions) -> ReduceLrOnPlateau {
-        assert!(
-            (0.0..1.0).contains(&options.factor),
-            "ReduceLrOnPlateau: factor {} is not in [0, 1)",
-            options.factor
-        );
-        let best = match options.mode {
-            PlateauMode::Min => f64::INFINITY,
-            PlateauMode::Max => f64::NEG_INFINITY,
-        };
-        ReduceLrOnPlateau {
-            options,
-            best,
-            bad_steps: 0,
-            cooldown_left: 0,
-        }
-    }
-
-    /// Records the latest metric and reduces the rates on a plateau.
-    pub fn step(&mut self, metric: f64, optimizer: &mut dyn Optimizer) {
-        let o = &self.options;
-        let improved = match o.mode {
-            PlateauMode::Min => metric < self.best * (1.0 - o.threshold),
-            PlateauMode::Max => metric > self.best * (1.0 + o.threshold),
-        };
-        if improved {
-            self.best = metric;
-            self.bad_steps = 0;
-        } else {
-            self.bad_steps += 1;
-        }
-        if self.cooldown_left > 0 {
-            self.cooldown_left -= 1;
-            self.bad_steps = 0;
-        }
-        if self.bad_steps > o.patience {
-            for group in 0..optimizer.num_groups() {
-                let old = optimizer.lr(group);
-                let new = (old * o.factor).max(o.min_lr);
-                if old - new > o.eps {
-                    optimizer.set_lr(group, new);
-                }
-            }
-            self.cooldown_left = o.cooldown;
-            self.bad_steps = 0;
-        }
-    }
-    /// Writes the best metric and counters under `prefix`.
-    pub fn save_state(&self, checkpoint: &mut Checkpoint, prefix: &str) {
-        checkpoint.insert_scalar(format!("{prefix}best"), self.best);
-        checkpoint.insert_scalar(format!("{prefix}bad_steps"), self.bad_steps as f64);
-        checkpoint.insert_scalar(format!("{prefix}cooldown_left"), self.cooldown_left as f64);
-    }
-
-    /// Restores what [`ReduceLrOnPlateau::save_state`] wrote.
-    ///
-    /// # Errors
-    /// [`CheckpointError::State`] if an entry is missing.
-    pub fn load_state(
-        &mut self,
-        checkpoint: &Checkpoint,
-        prefix: &str,
-    ) -> Result<(), CheckpointError> {
-        let best = checkpoint.require_scalar(&format!("{prefix}best"))?;
-        let bad_steps = checkpoint.require_scalar(&format!("{prefix}bad_steps"))? as usize;
-        let cooldown_left = checkpoint.require_scalar(&format!("{prefix}cooldown_left"))? as usize;
-        (self.best, self.bad_steps, self.cooldown_left) = (best, bad_steps, cooldown_left);
-        Ok(())
-    }
-}
-
 /// Any learning-rate policy a training loop can drive: a [`Scheduler`]
-/// ignores the metric, [`ReduceLrOnPlateau`] acts on it.
+/// ignores the metric, [`crate::ReduceLrOnPlateau`] acts on it.
 pub trait LrScheduler {
     /// Advances the policy after a step or an epoch; `metric` is the latest
     /// validation loss (or training loss without validation data).
@@ -242,7 +147,7 @@ pub trait LrScheduler {
     /// Restores what [`LrScheduler::save`] wrote.
     ///
     /// # Errors
-    /// [`CheckpointError::State`] if an entry is missing.
+    /// [`CheckpointError::State`] if an entry is missing or invalid.
     fn load(&mut self, checkpoint: &Checkpoint, prefix: &str) -> Result<(), CheckpointError>;
 }
 
@@ -250,21 +155,11 @@ impl<S: Schedule> LrScheduler for Scheduler<S> {
     fn advance(&mut self, optimizer: &mut dyn Optimizer, _: f64) {
         self.step(optimizer);
     }
-    fn save(&self, checkpoint: &mut Checkpoint, prefix: &str) {
-        self.save_state(checkpoint, prefix);
-    }
-    fn load(&mut self, checkpoint: &Checkpoint, prefix: &str) -> Result<(), CheckpointError> {
-        self.load_state(checkpoint, prefix)
-    }
-}
 
-impl LrScheduler for ReduceLrOnPlateau {
-    fn advance(&mut self, optimizer: &mut dyn Optimizer, metric: f64) {
-        self.step(metric, optimizer);
-    }
     fn save(&self, checkpoint: &mut Checkpoint, prefix: &str) {
         self.save_state(checkpoint, prefix);
     }
+
     fn load(&mut self, checkpoint: &Checkpoint, prefix: &str) -> Result<(), CheckpointError> {
         self.load_state(checkpoint, prefix)
     }

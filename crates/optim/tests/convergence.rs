@@ -29,7 +29,10 @@ fn rosenbrock<R: UpdateRule>(rule: R, steps: usize) -> (f64, f64) {
 }
 
 /// (name, rule, steps) for every optimizer, with its Rosenbrock learning rate.
-fn rosenbrock_cases() -> Vec<(&'static str, Box<dyn Fn() -> (f64, f64)>)> {
+/// A named run that returns the final point.
+type Case = (&'static str, Box<dyn Fn() -> (f64, f64)>);
+
+fn rosenbrock_cases() -> Vec<Case> {
     vec![
         (
             "sgd lr 1e-3",
@@ -37,35 +40,19 @@ fn rosenbrock_cases() -> Vec<(&'static str, Box<dyn Fn() -> (f64, f64)>)> {
         ),
         (
             "momentum lr 1e-4",
-            Box::new(|| rosenbrock(Sgd::new(1e-4).momentum(0.9), 20_000)),
+            Box::new(|| rosenbrock(Sgd::new(1e-4).momentum(Momentum::Classic(0.9)), 20_000)),
         ),
         (
             "nesterov lr 1e-4",
-            Box::new(|| rosenbrock(Sgd::new(1e-4).momentum(0.9).nesterov(true), 20_000)),
+            Box::new(|| rosenbrock(Sgd::new(1e-4).momentum(Momentum::Nesterov(0.9)), 20_000)),
         ),
         (
             "adagrad lr 0.5",
-            Box::new(|| {
-                rosenbrock(
-                    Adagrad {
-                        lr: 0.5,
-                        ..Adagrad::default()
-                    },
-                    20_000,
-                )
-            }),
+            Box::new(|| rosenbrock(Adagrad::new(0.5), 20_000)),
         ),
         (
             "rmsprop lr 1e-3",
-            Box::new(|| {
-                rosenbrock(
-                    RmsProp {
-                        lr: 1e-3,
-                        ..RmsProp::default()
-                    },
-                    20_000,
-                )
-            }),
+            Box::new(|| rosenbrock(RmsProp::new(1e-3), 20_000)),
         ),
         (
             "adam lr 0.01",
@@ -75,77 +62,32 @@ fn rosenbrock_cases() -> Vec<(&'static str, Box<dyn Fn() -> (f64, f64)>)> {
             "adamw lr 0.01",
             Box::new(|| {
                 rosenbrock(
-                    Adam {
-                        lr: 0.01,
-                        weight_decay: 0.0,
-                        ..Adam::adamw()
-                    },
+                    AdamW::new(0.01).weight_decay(WeightDecay::Decoupled(0.0)),
                     20_000,
                 )
             }),
         ),
         (
             "amsgrad lr 0.01",
-            Box::new(|| {
-                rosenbrock(
-                    Adam {
-                        lr: 0.01,
-                        amsgrad: true,
-                        ..Adam::default()
-                    },
-                    20_000,
-                )
-            }),
+            Box::new(|| rosenbrock(Adam::new(0.01).amsgrad(true), 20_000)),
         ),
         (
             "adamax lr 0.02",
-            Box::new(|| {
-                rosenbrock(
-                    Adamax {
-                        lr: 0.02,
-                        ..Adamax::default()
-                    },
-                    20_000,
-                )
-            }),
+            Box::new(|| rosenbrock(Adamax::new(0.02), 20_000)),
         ),
         (
             "nadam lr 0.01",
-            Box::new(|| {
-                rosenbrock(
-                    NAdam {
-                        lr: 0.01,
-                        ..NAdam::default()
-                    },
-                    20_000,
-                )
-            }),
+            Box::new(|| rosenbrock(NAdam::new(0.01), 20_000)),
         ),
         (
             "radam lr 0.01",
-            Box::new(|| {
-                rosenbrock(
-                    RAdam {
-                        lr: 0.01,
-                        ..RAdam::default()
-                    },
-                    20_000,
-                )
-            }),
+            Box::new(|| rosenbrock(RAdam::new(0.01), 20_000)),
         ),
         // Adadelta's effective step never decays: at its default lr 1.0 it
         // circles the valley (f ~ 0.9 after 50k steps), so it needs a small lr.
         (
             "adadelta lr 0.01",
-            Box::new(|| {
-                rosenbrock(
-                    Adadelta {
-                        lr: 0.01,
-                        ..Adadelta::default()
-                    },
-                    20_000,
-                )
-            }),
+            Box::new(|| rosenbrock(Adadelta::new(0.01), 20_000)),
         ),
     ]
 }
@@ -210,83 +152,20 @@ fn every_optimizer_fits_diabetes_to_the_least_squares_optimum() {
         ("sgd lr 0.1", fit_diabetes(Sgd::new(0.1), 3000)),
         (
             "momentum lr 0.05",
-            fit_diabetes(Sgd::new(0.05).momentum(0.9), 3000),
+            fit_diabetes(Sgd::new(0.05).momentum(Momentum::Classic(0.9)), 3000),
         ),
         (
             "nesterov lr 0.05",
-            fit_diabetes(Sgd::new(0.05).momentum(0.9).nesterov(true), 3000),
+            fit_diabetes(Sgd::new(0.05).momentum(Momentum::Nesterov(0.9)), 3000),
         ),
-        (
-            "adagrad lr 0.5",
-            fit_diabetes(
-                Adagrad {
-                    lr: 0.5,
-                    ..Adagrad::default()
-                },
-                3000,
-            ),
-        ),
-        (
-            "rmsprop lr 0.01",
-            fit_diabetes(
-                RmsProp {
-                    lr: 0.01,
-                    ..RmsProp::default()
-                },
-                3000,
-            ),
-        ),
+        ("adagrad lr 0.5", fit_diabetes(Adagrad::new(0.5), 3000)),
+        ("rmsprop lr 0.01", fit_diabetes(RmsProp::new(0.01), 3000)),
         ("adam lr 0.05", fit_diabetes(Adam::new(0.05), 3000)),
-        (
-            "adamw lr 0.05",
-            fit_diabetes(
-                Adam {
-                    lr: 0.05,
-                    ..Adam::adamw()
-                },
-                3000,
-            ),
-        ),
-        (
-            "adamax lr 0.05",
-            fit_diabetes(
-                Adamax {
-                    lr: 0.05,
-                    ..Adamax::default()
-                },
-                3000,
-            ),
-        ),
-        (
-            "nadam lr 0.05",
-            fit_diabetes(
-                NAdam {
-                    lr: 0.05,
-                    ..NAdam::default()
-                },
-                3000,
-            ),
-        ),
-        (
-            "radam lr 0.05",
-            fit_diabetes(
-                RAdam {
-                    lr: 0.05,
-                    ..RAdam::default()
-                },
-                3000,
-            ),
-        ),
-        (
-            "adadelta lr 0.1",
-            fit_diabetes(
-                Adadelta {
-                    lr: 0.1,
-                    ..Adadelta::default()
-                },
-                4000,
-            ),
-        ),
+        ("adamw lr 0.05", fit_diabetes(AdamW::new(0.05), 3000)),
+        ("adamax lr 0.05", fit_diabetes(Adamax::new(0.05), 3000)),
+        ("nadam lr 0.05", fit_diabetes(NAdam::new(0.05), 3000)),
+        ("radam lr 0.05", fit_diabetes(RAdam::new(0.05), 3000)),
+        ("adadelta lr 0.1", fit_diabetes(Adadelta::new(0.1), 4000)),
     ];
     let failures: Vec<String> = cases
         .iter()

@@ -92,22 +92,26 @@ fn sgd_variants() {
     );
     assert_matches(
         "momentum",
-        run(Sgd::new(0.1).momentum(0.9)),
+        run(Sgd::new(0.1).momentum(Momentum::Classic(0.9))),
         sgd(0.1, 0.9, 0.0, 0.0, false, false),
     );
     assert_matches(
         "dampening",
-        run(Sgd::new(0.1).momentum(0.9).dampening(0.3)),
+        run(Sgd::new(0.1)
+            .momentum(Momentum::Classic(0.9))
+            .dampening(0.3)),
         sgd(0.1, 0.9, 0.3, 0.0, false, false),
     );
     assert_matches(
         "nesterov",
-        run(Sgd::new(0.1).momentum(0.9).nesterov(true)),
+        run(Sgd::new(0.1).momentum(Momentum::Nesterov(0.9))),
         sgd(0.1, 0.9, 0.0, 0.0, true, false),
     );
     assert_matches(
         "weight decay",
-        run(Sgd::new(0.1).momentum(0.5).weight_decay(0.1)),
+        run(Sgd::new(0.1)
+            .momentum(Momentum::Classic(0.5))
+            .weight_decay(0.1)),
         sgd(0.1, 0.5, 0.0, 0.1, false, false),
     );
     assert_matches(
@@ -125,7 +129,11 @@ fn course_momentum_equals_pytorch_momentum_at_constant_lr() {
         *v = mu * *v + lr * g;
         *theta -= *v;
     });
-    assert_matches("course momentum", run(Sgd::new(lr).momentum(mu)), course);
+    assert_matches(
+        "course momentum",
+        run(Sgd::new(lr).momentum(Momentum::Classic(mu))),
+        course,
+    );
 }
 
 #[test]
@@ -144,13 +152,10 @@ fn adagrad_variants() {
         run(Adagrad::default()),
         adagrad(0.01, 0.0, 0.0, 0.0, 1e-10),
     );
-    let options = Adagrad {
-        lr: 0.1,
-        lr_decay: 0.05,
-        weight_decay: 0.1,
-        initial_accumulator_value: 0.2,
-        eps: 1e-10,
-    };
+    let options = Adagrad::new(0.1)
+        .lr_decay(0.05)
+        .weight_decay(0.1)
+        .initial_accumulator_value(0.2);
     assert_matches(
         "adagrad options",
         run(options),
@@ -189,13 +194,12 @@ fn rmsprop_variants() {
         run(RmsProp::default()),
         rmsprop(0.01, 0.99, 1e-8, 0.0, 0.0, false),
     );
-    let options = |momentum, centered| RmsProp {
-        lr: 0.01,
-        alpha: 0.9,
-        weight_decay: 0.1,
-        momentum,
-        centered,
-        ..RmsProp::default()
+    let options = |momentum, centered| {
+        RmsProp::new(0.01)
+            .alpha(0.9)
+            .weight_decay(0.1)
+            .momentum(momentum)
+            .centered(centered)
     };
     assert_matches(
         "rmsprop momentum",
@@ -242,13 +246,10 @@ fn adam_adamw_and_amsgrad() {
         run(Adam::default()),
         adam(1e-3, 0.9, 0.999, 1e-8, 0.0, false, false),
     );
-    let options = Adam {
-        lr: 0.05,
-        betas: (0.8, 0.99),
-        weight_decay: 0.1,
-        amsgrad: true,
-        ..Adam::default()
-    };
+    let options = Adam::new(0.05)
+        .betas((0.8, 0.99))
+        .weight_decay(WeightDecay::L2(0.1))
+        .amsgrad(true);
     assert_matches(
         "adam options",
         run(options),
@@ -256,14 +257,10 @@ fn adam_adamw_and_amsgrad() {
     );
     assert_matches(
         "adamw",
-        run(Adam::adamw()),
+        run(AdamW::new(1e-3)),
         adam(1e-3, 0.9, 0.999, 1e-8, 0.01, false, true),
     );
-    let adamw = Adam {
-        lr: 0.05,
-        amsgrad: true,
-        ..Adam::adamw()
-    };
+    let adamw = AdamW::new(0.05).amsgrad(true);
     assert_matches(
         "adamw amsgrad",
         run(adamw),
@@ -282,10 +279,7 @@ fn adamax_nadam_radam_adadelta() {
         })
     };
     assert_matches("adamax", run(Adamax::default()), adamax(2e-3, 0.0));
-    let options = Adamax {
-        weight_decay: 0.1,
-        ..Adamax::default()
-    };
+    let options = Adamax::default().weight_decay(0.1);
     assert_matches("adamax wd", run(options), adamax(2e-3, 0.1));
 
     let nadam = |lr: f64, wd: f64, decoupled: bool| {
@@ -313,16 +307,9 @@ fn adamax_nadam_radam_adadelta() {
         })
     };
     assert_matches("nadam", run(NAdam::default()), nadam(2e-3, 0.0, false));
-    let options = NAdam {
-        weight_decay: 0.1,
-        ..NAdam::default()
-    };
+    let options = NAdam::default().weight_decay(WeightDecay::L2(0.1));
     assert_matches("nadam wd", run(options), nadam(2e-3, 0.1, false));
-    let options = NAdam {
-        weight_decay: 0.1,
-        decoupled_weight_decay: true,
-        ..NAdam::default()
-    };
+    let options = NAdam::default().weight_decay(WeightDecay::Decoupled(0.1));
     assert_matches("nadam decoupled", run(options), nadam(2e-3, 0.1, true));
 
     let radam = |lr: f64, b2: f64, wd: f64, steps: usize| {
@@ -348,11 +335,9 @@ fn adamax_nadam_radam_adadelta() {
     };
     assert_matches("radam", run(RAdam::default()), radam(1e-3, 0.999, 0.0, 5));
     // With beta2 = 0.9, rho_t passes 5 at step 6: 8 steps cover both branches.
-    let options = RAdam {
-        betas: (0.9, 0.9),
-        weight_decay: 0.1,
-        ..RAdam::default()
-    };
+    let options = RAdam::default()
+        .betas((0.9, 0.9))
+        .weight_decay(WeightDecay::L2(0.1));
     assert_matches(
         "radam rectified",
         run_steps(options, 8),
@@ -374,12 +359,7 @@ fn adamax_nadam_radam_adadelta() {
         run(Adadelta::default()),
         adadelta(1.0, 0.9, 0.0),
     );
-    let options = Adadelta {
-        lr: 0.5,
-        rho: 0.8,
-        weight_decay: 0.1,
-        ..Adadelta::default()
-    };
+    let options = Adadelta::new(0.5).rho(0.8).weight_decay(0.1);
     assert_matches("adadelta options", run(options), adadelta(0.5, 0.8, 0.1));
 }
 
@@ -388,56 +368,74 @@ fn defaults_are_pytorchs() {
     let adam = Adam::default();
     assert_eq!(
         (
-            adam.lr,
+            adam.lr(),
             adam.betas,
             adam.eps,
             adam.weight_decay,
-            adam.amsgrad
+            adam.amsgrad,
+            adam.maximize
         ),
-        (1e-3, (0.9, 0.999), 1e-8, 0.0, false)
+        (1e-3, (0.9, 0.999), 1e-8, WeightDecay::L2(0.0), false, false)
     );
-    let adamw = Adam::adamw();
+    let adamw = AdamW::new(1e-3);
     assert_eq!(
-        (adamw.weight_decay, adamw.decoupled_weight_decay),
-        (0.01, true)
+        (adamw.lr(), adamw.weight_decay),
+        (1e-3, WeightDecay::Decoupled(0.01))
     );
     let rms = RmsProp::default();
     assert_eq!(
-        (rms.lr, rms.alpha, rms.eps, rms.momentum, rms.centered),
-        (0.01, 0.99, 1e-8, 0.0, false)
+        (
+            rms.lr(),
+            rms.alpha,
+            rms.eps,
+            rms.momentum,
+            rms.centered,
+            rms.maximize
+        ),
+        (0.01, 0.99, 1e-8, 0.0, false, false)
     );
     let ada = Adagrad::default();
     assert_eq!(
-        (ada.lr, ada.lr_decay, ada.initial_accumulator_value, ada.eps),
-        (0.01, 0.0, 0.0, 1e-10)
+        (
+            ada.lr(),
+            ada.lr_decay,
+            ada.initial_accumulator_value,
+            ada.eps,
+            ada.maximize
+        ),
+        (0.01, 0.0, 0.0, 1e-10, false)
     );
-    let sgd = Sgd::new(0.1);
+    let sgd = Sgd::default();
     assert_eq!(
         (
+            sgd.lr(),
             sgd.momentum,
             sgd.dampening,
             sgd.weight_decay,
-            sgd.nesterov,
             sgd.maximize
         ),
-        (0.0, 0.0, 0.0, false, false)
+        (1e-3, Momentum::None, 0.0, 0.0, false)
     );
+    let nadam = NAdam::default();
     assert_eq!(
         (
-            Adamax::default().lr,
-            NAdam::default().lr,
-            NAdam::default().momentum_decay
+            Adamax::default().lr(),
+            nadam.lr(),
+            nadam.momentum_decay,
+            nadam.weight_decay
         ),
-        (2e-3, 2e-3, 4e-3)
+        (2e-3, 2e-3, 4e-3, WeightDecay::L2(0.0))
     );
+    let adadelta = Adadelta::default();
     assert_eq!(
         (
-            RAdam::default().lr,
-            Adadelta::default().lr,
-            Adadelta::default().rho,
-            Adadelta::default().eps
+            RAdam::default().lr(),
+            RAdam::default().weight_decay,
+            adadelta.lr(),
+            adadelta.rho,
+            adadelta.eps
         ),
-        (1e-3, 1.0, 0.9, 1e-6)
+        (1e-3, WeightDecay::L2(0.0), 1.0, 0.9, 1e-6)
     );
 }
 
@@ -468,13 +466,7 @@ fn flushing_subnormal_adam_moments_leaves_parameters_bit_identical() {
     let betas = (0.5, 0.6);
     let start = [0.3f32, -1.7, 2.5, 1e-3];
     let p = Param::new(Tensor::from(start));
-    let mut opt = Optim::new(
-        [p.clone()],
-        Adam {
-            betas,
-            ..Adam::default()
-        },
-    );
+    let mut opt = Optim::new([p.clone()], Adam::default().betas(betas));
     let (mut theta, mut m, mut v) = (start, [0.0f32; 4], [0.0f32; 4]);
     for t in 1..=400 {
         // Gradients stop after 5 steps for three weights: their moments decay
