@@ -3,9 +3,19 @@
 //! stock optimizer, passes gradcheck, and is saved and loaded, with no
 //! change to the library.
 //!
-//! Run: `cargo run --release --example custom_layer`
+//! Run: `cargo run --release --example custom_layer` (`-- --help` for the
+//! options).
 
+use clap::Parser;
 use descent::prelude::*;
+
+/// Trains, checks, saves and loads a residual block written in user code.
+#[derive(Parser)]
+struct Options {
+    /// Seed of the train/test split of the iris table.
+    #[arg(long, default_value_t = 7)]
+    split_seed: u64,
+}
 
 /// `x + W2 relu(W1 x + b1) + b2`, keeping the width of its input.
 struct Residual {
@@ -64,13 +74,14 @@ fn model(seed: u64) -> Sequential {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let options = Options::parse();
     let table = Table::read_csv(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/tabular/iris.csv"
     ))?;
     let (x, y) = table.features_and_target("species")?;
     let labels: Vec<usize> = y.data().iter().map(|&v| v as usize).collect();
-    let split = train_test_split(table.rows(), 0.3, 7);
+    let split = train_test_split(table.rows(), 0.3, options.split_seed);
     let scaler = Standardizer::fit(&x.index_select(0, &split.train));
     let x = scaler.transform(&x);
     let pick = |rows: &[usize]| rows.iter().map(|&r| labels[r]).collect::<Vec<_>>();

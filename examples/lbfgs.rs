@@ -6,15 +6,22 @@
 //! evaluations (one forward and backward pass over the training set each),
 //! then the held-out accuracy of both.
 //!
-//! Run: `cargo run --release --example lbfgs`
+//! Run: `cargo run --release --example lbfgs` (`-- --help` for the options).
 
+use clap::Parser;
 use descent::prelude::*;
 
-/// Evaluations each method may spend.
-const BUDGET: usize = 300;
-/// Batch gradient descent's learning rate: the fastest of those tried from
-/// 0.5 to 32 (from 16 on it oscillates and stalls).
-const GD_LR: f64 = 12.0;
+/// L-BFGS against batch gradient descent on logistic regression.
+#[derive(Parser)]
+struct Options {
+    /// Evaluations each method may spend.
+    #[arg(long, default_value_t = 300)]
+    budget: usize,
+    /// Batch gradient descent's learning rate: 12 is the fastest of those
+    /// tried from 0.5 to 32 (from 16 on it oscillates and stalls).
+    #[arg(long, default_value_t = 12.0)]
+    gd_lr: f64,
+}
 
 /// Logistic regression's weights and bias, and its training data.
 struct Problem {
@@ -54,6 +61,7 @@ impl Problem {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Options { budget, gd_lr } = Options::parse();
     let table = Table::read_csv(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/tabular/breast_cancer.csv"
@@ -71,13 +79,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         y.index_select(0, &split.test),
     );
 
-    // L-BFGS: one step of up to BUDGET iterations, recording every
+    // L-BFGS: one step of up to `budget` iterations, recording every
     // evaluation the line search makes.
     let lbfgs = Problem::new(x_train.clone(), y_train.clone());
     let options = Lbfgs::default()
         .line_search(LineSearch::StrongWolfe)
-        .max_iter(BUDGET)
-        .max_eval(Some(BUDGET));
+        .max_iter(budget)
+        .max_eval(Some(budget));
     let mut opt = LbfgsOptim::new([lbfgs.w.clone(), lbfgs.b.clone()], options);
     let mut lbfgs_curve = Vec::new();
     opt.step(|| {
@@ -88,9 +96,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Batch gradient descent: one evaluation per step.
     let gd = Problem::new(x_train.clone(), y_train.clone());
-    let mut sgd = Optim::new([gd.w.clone(), gd.b.clone()], Sgd::new(GD_LR));
+    let mut sgd = Optim::try_new([gd.w.clone(), gd.b.clone()], Sgd::new(gd_lr))?;
     let mut gd_curve = Vec::new();
-    for _ in 0..BUDGET {
+    for _ in 0..budget {
         gd_curve.push(gd.objective());
         sgd.step();
         sgd.zero_grad();
@@ -111,14 +119,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let best = lbfgs_curve.iter().copied().fold(f32::INFINITY, f32::min);
     let within = |curve: &[f32]| curve.iter().position(|&v| v - best <= 1e-4 * best);
-    let show = |k: Option<usize>| k.map_or(format!("more than {BUDGET}"), |k| (k + 1).to_string());
+    let show = |k: Option<usize>| k.map_or(format!("more than {budget}"), |k| (k + 1).to_string());
     println!(
         "\nL-BFGS stopped after {} iterations and {} evaluations.",
         opt.iterations(),
         opt.evaluations()
     );
     println!(
-        "evaluations to come within 0.01% of the optimum: L-BFGS {}, gradient descent (lr {GD_LR}) {}",
+        "evaluations to come within 0.01% of the optimum: L-BFGS {}, gradient descent (lr {gd_lr}) {}",
         show(within(&lbfgs_curve)),
         show(within(&gd_curve))
     );

@@ -4,10 +4,22 @@
 //! learned parameters are printed next to the least-squares solution, and the
 //! three cost histories are plotted together.
 //!
-//! Run: `cargo run --release --example linear_regression`
+//! Run: `cargo run --release --example linear_regression` (`-- --help` for
+//! the options).
 
+use std::path::PathBuf;
+
+use clap::Parser;
 use descent::plot::{Chart, Series, write_svg};
 use descent::prelude::*;
+
+/// Batch, stochastic and mini-batch gradient descent on two regressions.
+#[derive(Parser)]
+struct Options {
+    /// Where the plot of the cost histories goes.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/linear_regression.svg"))]
+    out: PathBuf,
+}
 
 /// Trains `y = x w + b` with plain SGD; returns (w, b, mean cost per epoch).
 fn fit(
@@ -61,6 +73,7 @@ fn r_squared(data: &Dataset, w: &Tensor, b: f32) -> f32 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let options = Options::parse();
     // y = 3x + 2 + noise, x in [-1, 1].
     let mut rng = seeded_rng(42);
     let x = Tensor::rand_uniform([1000, 1], -1.0, 1.0, &mut rng);
@@ -119,8 +132,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
 
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/linear_regression.svg");
+    let path = options.out;
     write_svg(
         &path,
         &[

@@ -2,17 +2,31 @@
 //! breast-cancer table, standardized with training statistics, evaluated on a
 //! seeded 20% held-out split.
 //!
-//! Run: `cargo run --release --example logistic_regression`
+//! Run: `cargo run --release --example logistic_regression` (`-- --help`
+//! for the options).
 
+use clap::Parser;
 use descent::prelude::*;
 
+/// Logistic regression on the breast-cancer table, scored on a held-out split.
+#[derive(Parser)]
+struct Options {
+    /// Seed of the train/test split.
+    #[arg(long, default_value_t = 42)]
+    split_seed: u64,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let options = Options::parse();
     let table = Table::read_csv(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/tabular/breast_cancer.csv"
     ))?;
     let (x, y) = table.features_and_target("benign")?;
-    let split = train_test_split(table.rows(), 0.2, 42);
+    let split = train_test_split(table.rows(), 0.2, options.split_seed);
     let scaler = Standardizer::fit(&x.index_select(0, &split.train));
     let x = scaler.transform(&x);
     let train = Dataset::new(
@@ -30,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     opt.add_param_group(model.bias().cloned(), Sgd::new(0.1));
     let mut loader = DataLoader::new(train, 32)?.shuffle(0);
     let history = Trainer::new(&model, &mut opt, Loss::BinaryCrossEntropyWithLogits)
-        .epochs(30)
+        .epochs(options.epochs)
         .quiet()
         .fit(&mut loader, Some(&test))?;
 

@@ -1,90 +1,86 @@
 //! The flagship: a 784-128-10 ReLU MLP trained on MNIST with Adam.
 //!
-//! Run: `cargo run --release --example mnist`
-//! Options: `--data DIR` (the four MNIST files, .gz or raw; default: the
-//! shipped 9,000-image subset), `--epochs N` (5), `--batch-size N` (64),
-//! `--lr F` (1e-3), `--optimizer adam|adamw|sgd|momentum|nesterov|adagrad|rmsprop`,
-//! `--seed N` (0), `--out DIR` (target/mnist: checkpoint and plot).
+//! Run: `cargo run --release --example mnist` (`-- --help` for the options).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::{Parser, ValueEnum};
 use descent::prelude::*;
 
+/// Trains the flagship 784-128-10 MLP on MNIST and reports test accuracy.
+#[derive(Parser)]
 struct Options {
+    /// Directory of the four MNIST files, .gz or raw (full MNIST works too).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
     data: PathBuf,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 5)]
     epochs: usize,
+    /// Samples per gradient step.
+    #[arg(long, default_value_t = 64)]
     batch_size: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
     lr: f64,
-    optimizer: String,
+    /// The optimizer.
+    #[arg(long, value_enum, default_value_t = Choice::Adam)]
+    optimizer: Choice,
+    /// Seed of the initial weights and the batch order.
+    #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Where the best checkpoint and the plot go.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/mnist"))]
     out: PathBuf,
 }
 
-fn parse_options() -> Result<Options, String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut options = Options {
-        data: root.join("data/mnist"),
-        epochs: 5,
-        batch_size: 64,
-        lr: 1e-3,
-        optimizer: "adam".into(),
-        seed: 0,
-        out: root.join("target/mnist"),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-        let number = |v: String| {
-            v.parse::<f64>()
-                .map_err(|_| format!("{flag}: {v:?} is not a number"))
-        };
-        match flag.as_str() {
-            "--data" => options.data = value()?.into(),
-            "--epochs" => options.epochs = number(value()?)? as usize,
-            "--batch-size" => options.batch_size = number(value()?)? as usize,
-            "--lr" => options.lr = number(value()?)?,
-            "--optimizer" => options.optimizer = value()?,
-            "--seed" => options.seed = number(value()?)? as u64,
-            "--out" => options.out = value()?.into(),
-            "--help" | "-h" => {
-                return Err(include_str!("mnist.rs")
-                    .lines()
-                    .take(8)
-                    .collect::<Vec<_>>()
-                    .join("\n"));
-            }
-            other => return Err(format!("unknown option {other:?}; try --help")),
-        }
-    }
-    Ok(options)
+/// The optimizers the flagship can train with.
+#[derive(Clone, Copy, ValueEnum)]
+enum Choice {
+    Adam,
+    Adamw,
+    Sgd,
+    Momentum,
+    Nesterov,
+    Adagrad,
+    Rmsprop,
 }
 
+/// The chosen optimizer over `params`; the learning rate comes from the
+/// command line, so an invalid one is an error, not a panic.
 fn optimizer(
-    name: &str,
+    choice: Choice,
     params: Vec<(String, Param)>,
     lr: f64,
-) -> Result<Box<dyn Optimizer>, Box<dyn std::error::Error>> {
-    Ok(match name {
-        "adam" => Box::new(Optim::new(params, Adam::new(lr))),
-        "adamw" => Box::new(Optim::new(params, AdamW::new(lr))),
-        "sgd" => Box::new(Optim::new(params, Sgd::new(lr))),
-        "momentum" => Box::new(Optim::new(
+) -> Result<Box<dyn Optimizer>, OptimError> {
+    Ok(match choice {
+        Choice::Adam => Box::new(Optim::try_new(params, Adam::new(lr))?),
+        Choice::Adamw => Box::new(Optim::try_new(params, AdamW::new(lr))?),
+        Choice::Sgd => Box::new(Optim::try_new(params, Sgd::new(lr))?),
+        Choice::Momentum => Box::new(Optim::try_new(
             params,
             Sgd::new(lr).momentum(Momentum::Classic(0.9)),
-        )),
-        "nesterov" => Box::new(Optim::new(
+        )?),
+        Choice::Nesterov => Box::new(Optim::try_new(
             params,
             Sgd::new(lr).momentum(Momentum::Nesterov(0.9)),
-        )),
-        "adagrad" => Box::new(Optim::new(params, Adagrad::new(lr))),
-        "rmsprop" => Box::new(Optim::new(params, RmsProp::new(lr))),
-        other => return Err(format!("unknown optimizer {other:?}").into()),
+        )?),
+        Choice::Adagrad => Box::new(Optim::try_new(params, Adagrad::new(lr))?),
+        Choice::Rmsprop => Box::new(Optim::try_new(params, RmsProp::new(lr))?),
     })
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = parse_options()?;
+fn main() -> std::process::ExitCode {
+    match run(Options::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let mnist = Mnist::load(&options.data)?;
     println!(
         "MNIST from {}: {} training and {} test images",
@@ -99,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = Sequential::new()
         .push(Dense::new(784, 128, &mut rng).with_activation(Activation::Relu))
         .push(Dense::new(128, 10, &mut rng));
-    let mut opt = optimizer(&options.optimizer, model.named_parameters(), options.lr)?;
+    let mut opt = optimizer(options.optimizer, model.named_parameters(), options.lr)?;
     let mut loader = DataLoader::new(train, options.batch_size)?.shuffle(options.seed);
 
     std::fs::create_dir_all(&options.out)?;

@@ -3,12 +3,27 @@
 //! hand-made training loop. Prints final test accuracy and plots the training
 //! loss curves together.
 //!
-//! Run: `cargo run --release --example optimizers`
+//! Run: `cargo run --release --example optimizers` (`-- --help` for the
+//! options).
 
+use std::path::PathBuf;
+
+use clap::Parser;
 use descent::plot::{Chart, Series, write_svg};
 use descent::prelude::*;
 
-const EPOCHS: usize = 3;
+/// Races the optimizers on the MNIST MLP and plots their training loss.
+#[derive(Parser)]
+struct Options {
+    /// Passes over the training set, for each optimizer.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Where the plot goes.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/optimizers.svg"))]
+    out: PathBuf,
+}
+
+/// Steps between points of the loss curves.
 const LOG_EVERY: usize = 25;
 
 fn mlp() -> Sequential {
@@ -28,6 +43,7 @@ type MakeScheduler = Box<dyn Fn(&mut dyn Optimizer, usize) -> Box<dyn LrSchedule
 fn race(
     make: &MakeOptimizer,
     schedule: Option<&MakeScheduler>,
+    epochs: usize,
     train: &Dataset,
     test: &Dataset,
 ) -> (Vec<(f64, f64)>, f64) {
@@ -36,11 +52,11 @@ fn race(
     let mut loader = DataLoader::new(train.clone(), 64)
         .expect("batch size > 0")
         .shuffle(0);
-    let total_steps = EPOCHS * loader.batches_per_epoch();
+    let total_steps = epochs * loader.batches_per_epoch();
     let mut scheduler = schedule.map(|s| s(opt.as_mut(), total_steps));
     let (mut curve, mut window, mut step) = (Vec::new(), 0.0, 0);
     let mut tape = Tape::new();
-    for _ in 0..EPOCHS {
+    for _ in 0..epochs {
         for batch in loader.epoch() {
             tape.reset();
             let logits = model.forward(tape.constant(batch.features.clone()));
@@ -85,6 +101,7 @@ fn boxed<R: UpdateRule + 'static>(params: Vec<Param>, rule: R) -> Box<dyn Optimi
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let options = Options::parse();
     let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))?;
     let train = Dataset::classification(mnist.train_images, &mnist.train_labels)?;
     let test = Dataset::classification(mnist.test_images, &mnist.test_labels)?;
@@ -135,9 +152,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
     let mut series = Vec::new();
-    println!("{:<34} test accuracy after {EPOCHS} epochs", "optimizer");
+    println!(
+        "{:<34} test accuracy after {} epochs",
+        "optimizer", options.epochs
+    );
     for (name, make, schedule) in &contenders {
-        let (curve, accuracy) = race(make, schedule.as_ref(), &train, &test);
+        let (curve, accuracy) = race(make, schedule.as_ref(), options.epochs, &train, &test);
         println!("{name:<34} {:.2}%", accuracy * 100.0);
         series.push(Series {
             name,
@@ -145,7 +165,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
 
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/optimizers.svg");
+    let path = options.out;
     let chart = Chart {
         series,
         ..Chart::new("MNIST MLP: training loss", "step", "cross-entropy").log_y()

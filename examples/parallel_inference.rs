@@ -4,58 +4,41 @@
 //! images per second for each and checking every thread count predicts
 //! exactly the same digits.
 //!
-//! Run: `cargo run --release --example parallel_inference`
-//! Options: `--checkpoint PATH` (target/parallel_inference/mnist.ckpt;
-//! trained for one epoch and saved there if missing), `--data DIR` (the
-//! shipped MNIST subset), `--batch-size N` (100), `--passes N` (20 passes
-//! over the test set per thread count).
+//! Run: `cargo run --release --example parallel_inference` (`-- --help`
+//! for the options).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use clap::Parser;
 use descent::prelude::*;
 
 const THREAD_COUNTS: [usize; 3] = [1, 2, 4];
 
+/// Classifies the MNIST test set from 1, 2 and 4 threads sharing one model.
+#[derive(Parser)]
 struct Options {
+    /// The model's checkpoint; trained for one epoch and saved there if missing.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/parallel_inference/mnist.ckpt"))]
     checkpoint: PathBuf,
+    /// Directory of the four MNIST files.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
     data: PathBuf,
+    /// Images per forward pass.
+    #[arg(long, default_value_t = 100, value_parser = positive)]
     batch_size: usize,
+    /// Passes over the test set per thread count.
+    #[arg(long, default_value_t = 20, value_parser = positive)]
     passes: usize,
 }
 
-fn parse_options() -> Result<Options, String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut options = Options {
-        checkpoint: root.join("target/parallel_inference/mnist.ckpt"),
-        data: root.join("data/mnist"),
-        batch_size: 100,
-        passes: 20,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-        let count = |v: String| match v.parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!("{flag}: {v:?} is not a positive whole number")),
-        };
-        match flag.as_str() {
-            "--checkpoint" => options.checkpoint = value()?.into(),
-            "--data" => options.data = value()?.into(),
-            "--batch-size" => options.batch_size = count(value()?)?,
-            "--passes" => options.passes = count(value()?)?,
-            "--help" | "-h" => {
-                return Err(include_str!("parallel_inference.rs")
-                    .lines()
-                    .take(11)
-                    .collect::<Vec<_>>()
-                    .join("\n"));
-            }
-            other => return Err(format!("unknown option {other:?}; try --help")),
-        }
+/// A whole number of at least 1.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text:?} is not a positive whole number")),
     }
-    Ok(options)
 }
 
 /// The flagship 784-128-10 ReLU MLP, freshly initialized.
@@ -109,7 +92,7 @@ fn classify(model: &Arc<Sequential>, batches: &Arc<Vec<Tensor>>, threads: usize)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = parse_options()?;
+    let options = Options::parse();
     let mnist = Mnist::load(&options.data)?;
     if !options.checkpoint.exists() {
         train_and_save(&mnist, &options.checkpoint)?;

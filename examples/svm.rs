@@ -3,18 +3,31 @@
 //! inverse-time decaying learning rate. The same tape, layer and optimizer
 //! as every other model here.
 //!
-//! Run: `cargo run --release --example svm`
+//! Run: `cargo run --release --example svm` (`-- --help` for the options).
 
+use clap::Parser;
 use descent::prelude::*;
 
+/// A linear soft-margin SVM on the breast-cancer table.
+#[derive(Parser)]
+struct Options {
+    /// Seed of the train/test split.
+    #[arg(long, default_value_t = 42)]
+    split_seed: u64,
+    /// The L2 penalty lambda (weight decay on the weights).
+    #[arg(long, default_value_t = 1e-3)]
+    lambda: f64,
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let options = Options::parse();
     let table = Table::read_csv(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/tabular/breast_cancer.csv"
     ))?;
     let (x, benign) = table.features_and_target("benign")?;
     let y = benign.map(|b| if b > 0.5 { 1.0 } else { -1.0 });
-    let split = train_test_split(table.rows(), 0.2, 42);
+    let split = train_test_split(table.rows(), 0.2, options.split_seed);
     let scaler = Standardizer::fit(&x.index_select(0, &split.train));
     let x = scaler.transform(&x);
     let train = Dataset::new(
@@ -28,8 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let svm = Dense::new(30, 1, &mut seeded_rng(0));
     // lambda ||w||^2 / 2 as weight decay lambda on w; the bias is not penalized.
-    let lambda = 1e-3;
-    let mut opt = Optim::new([svm.weight().clone()], Sgd::new(0.05).weight_decay(lambda));
+    let lambda = options.lambda;
+    let mut opt = Optim::try_new([svm.weight().clone()], Sgd::new(0.05).weight_decay(lambda))?;
     opt.add_param_group(svm.bias().cloned(), Sgd::new(0.05));
     let mut loader = DataLoader::new(train.clone(), 32)?.shuffle(0);
     let decay = InverseTimeDecay {
