@@ -1,8 +1,9 @@
-//! Crash-safe file writes.
+//! Reading and crash-safe writing of whole files, the one place every file
+//! format of this crate touches the file system.
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
@@ -33,4 +34,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// Reads the whole file at `path`; `error` builds the caller's error from the
+/// path and the operating system's error.
+pub(crate) fn read_file<E>(path: &Path, error: fn(PathBuf, io::Error) -> E) -> Result<Vec<u8>, E> {
+    std::fs::read(path).map_err(|source| error(path.to_path_buf(), source))
+}
+
+/// [`write_atomically`], with `error` building the caller's error as in
+/// [`read_file`].
+pub(crate) fn save_file<E>(
+    path: &Path,
+    bytes: &[u8],
+    error: fn(PathBuf, io::Error) -> E,
+) -> Result<(), E> {
+    write_atomically(path, bytes).map_err(|source| error(path.to_path_buf(), source))
 }

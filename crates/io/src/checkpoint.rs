@@ -5,7 +5,7 @@
 //! a `u64` payload length, the payload's CRC-32, then the payload (see
 //! `codec.rs`). Every field is checked on load, so a truncated, corrupt or
 //! foreign file is an `Err`, never a panic or a huge allocation. Saving goes
-//! through [`write_atomically`], so a crash at any moment leaves either the
+//! through [`crate::write_atomically`], so a crash at any moment leaves either the
 //! old or the new checkpoint.
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use std::path::Path;
 
 use descent_tensor::Tensor;
 
-use crate::atomic::write_atomically;
+use crate::atomic::{read_file, save_file};
 use crate::codec;
 use crate::error::CheckpointError;
 
@@ -156,16 +156,12 @@ impl Checkpoint {
         Ok(Checkpoint { tensors, scalars })
     }
 
-    /// Writes the checkpoint atomically (see [`write_atomically`]).
+    /// Writes the checkpoint atomically (see [`crate::write_atomically`]).
     ///
     /// # Errors
     /// [`CheckpointError::Io`] if any step fails; `path` is then untouched.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
-        let path = path.as_ref();
-        write_atomically(path, &self.to_bytes()).map_err(|source| CheckpointError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        save_file(path.as_ref(), &self.to_bytes(), CheckpointError::io)
     }
 
     /// Reads a checkpoint file.
@@ -173,11 +169,6 @@ impl Checkpoint {
     /// # Errors
     /// [`CheckpointError::Io`] if it cannot be read, else as [`Checkpoint::from_bytes`].
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint, CheckpointError> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Checkpoint::from_bytes(&bytes)
+        Checkpoint::from_bytes(&read_file(path.as_ref(), CheckpointError::io)?)
     }
 }

@@ -194,3 +194,24 @@ pub enum NpyError {
     #[error(".npy file has {0} unexpected bytes after the data")]
     TrailingBytes(usize),
 }
+
+impl CheckpointError {
+    /// The error of a file that could not be read or written.
+    pub(crate) fn io(path: PathBuf, source: std::io::Error) -> CheckpointError {
+        CheckpointError::Io { path, source }
+    }
+}
+
+impl SafetensorsError {
+    /// The error of a file that could not be read or written.
+    pub(crate) fn io(path: PathBuf, source: std::io::Error) -> SafetensorsError {
+        SafetensorsError::Io { path, source }
+    }
+}
+
+impl NpyError {
+    /// The error of a file that could not be read or written.
+    pub(crate) fn io(path: PathBuf, source: std::io::Error) -> NpyError {
+        NpyError::Io { path, source }
+    }
+}

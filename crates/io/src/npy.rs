@@ -14,7 +14,7 @@ use std::path::Path;
 
 use descent_tensor::{MAX_RANK, Tensor};
 
-use crate::atomic::write_atomically;
+use crate::atomic::{read_file, save_file};
 use crate::error::NpyError;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -152,11 +152,7 @@ pub fn decode_npy(bytes: &[u8]) -> Result<Tensor, NpyError> {
 /// # Errors
 /// [`NpyError::Io`] if any step fails; `path` is then untouched.
 pub fn save_npy(tensor: &Tensor, path: impl AsRef<Path>) -> Result<(), NpyError> {
-    let path = path.as_ref();
-    write_atomically(path, &encode_npy(tensor)).map_err(|source| NpyError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    save_file(path.as_ref(), &encode_npy(tensor), NpyError::io)
 }
 
 /// Reads a `.npy` file written by NumPy (`np.save`) or [`save_npy`].
@@ -164,12 +160,7 @@ pub fn save_npy(tensor: &Tensor, path: impl AsRef<Path>) -> Result<(), NpyError>
 /// # Errors
 /// [`NpyError::Io`] if it cannot be read, else as [`decode_npy`].
 pub fn load_npy(path: impl AsRef<Path>) -> Result<Tensor, NpyError> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    decode_npy(&bytes)
+    decode_npy(&read_file(path.as_ref(), NpyError::io)?)
 }
 
 /// The three entries of a `.npy` header.

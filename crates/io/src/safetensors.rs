@@ -15,7 +15,7 @@ use ::safetensors::SafeTensorError;
 use ::safetensors::tensor::{Dtype as FileDtype, SafeTensors};
 use descent_tensor::{MAX_RANK, Tensor};
 
-use crate::atomic::write_atomically;
+use crate::atomic::{read_file, save_file};
 use crate::codec::LittleEndian;
 use crate::error::SafetensorsError;
 
@@ -158,16 +158,12 @@ impl Weights {
         Ok(weights)
     }
 
-    /// Writes the file atomically (see [`write_atomically`]).
+    /// Writes the file atomically (see [`crate::write_atomically`]).
     ///
     /// # Errors
     /// [`SafetensorsError::Io`] if any step fails; `path` is then untouched.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), SafetensorsError> {
-        let path = path.as_ref();
-        write_atomically(path, &self.to_bytes()).map_err(|source| SafetensorsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        save_file(path.as_ref(), &self.to_bytes(), SafetensorsError::io)
     }
 
     /// Reads a safetensors file.
@@ -175,12 +171,7 @@ impl Weights {
     /// # Errors
     /// [`SafetensorsError::Io`] if it cannot be read, else as [`Weights::from_bytes`].
     pub fn load(path: impl AsRef<Path>) -> Result<Weights, SafetensorsError> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| SafetensorsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Weights::from_bytes(&bytes)
+        Weights::from_bytes(&read_file(path.as_ref(), SafetensorsError::io)?)
     }
 }
 
