@@ -18,16 +18,21 @@
 //! Large element-wise ops, reductions and products run on rayon's pool; the
 //! result is bit-identical whatever the number of threads.
 
+mod conv;
 mod elementwise;
 mod layout;
 pub mod matmul;
+mod normalization;
 pub mod parallel;
 mod pool;
+mod pooling;
 mod reduce;
 mod shape;
 mod tensor;
 
+pub use conv::{Conv1dOptions, Conv2dOptions, LayerGrads, LayerGradsWanted, Pair};
 pub use elementwise::sigmoid;
+pub use pooling::Pool2dOptions;
 pub use rand;
 pub use shape::{MAX_RANK, Shape};
 pub use tensor::Tensor;

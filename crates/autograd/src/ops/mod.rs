@@ -3,11 +3,14 @@
 
 mod activation;
 mod binary;
+mod conv;
 mod layout;
 mod linear;
 mod loss;
 mod matmul;
+mod norm;
 mod operators;
+mod pooling;
 mod reduce;
 mod unary;
 
