@@ -35,6 +35,10 @@ pub mod prelude {
     };
     pub use descent_io::{Checkpoint, CheckpointError};
     pub use descent_layers::{
+        AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Flatten, LayerNorm,
+        MaxPool2d,
+    };
+    pub use descent_layers::{
         Dense, Dropout, Embedding, Identity, Init, LogSoftmax, Module, ModuleCheckpoint,
         ParamVisitor, Reduction, Sequential, Softmax, Summary, TensorKind, accuracy, bce_loss,
         bce_with_logits_loss, binary_accuracy, cross_entropy_loss, gradcheck_module, hinge_loss,
@@ -48,6 +52,7 @@ pub mod prelude {
         ReduceLrOnPlateau, RmsProp, Schedule, Scheduler, Sgd, StepLr, UpdateRule, clip_grad_norm,
         clip_grad_value,
     };
+    pub use descent_tensor::{Conv1dOptions, Conv2dOptions, Pair, Pool2dOptions};
     pub use descent_tensor::{Shape, Tensor, seeded_rng};
 }
 
