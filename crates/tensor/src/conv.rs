@@ -11,6 +11,8 @@
 //! fixed groups of images and then over the groups in order, so the bits do
 //! not depend on the number of threads.
 
+mod direct;
+
 use std::cell::RefCell;
 
 use rayon::prelude::*;
@@ -181,9 +183,11 @@ impl Tensor {
         );
         let (x, w, b) = (self.data(), weight.data(), bias.map(Tensor::data));
         let image_len = g.image_len();
+        let plan = g.direct().then(|| direct::Plan::new(&g, w));
         Tensor::build_overwritten(g.output_shape(), |out| {
             g.for_each_image(out, None, |n, out, _| {
-                g.forward_image(&x[n * image_len..(n + 1) * image_len], w, b, out);
+                let image = &x[n * image_len..(n + 1) * image_len];
+                g.forward_image(image, w, b, out, plan.as_ref());
             })
         })
     }
@@ -210,11 +214,13 @@ impl Tensor {
         );
         let (x, w, b) = (self.data(), weight.data(), bias.map(Tensor::data));
         let image_len = g.image_len();
+        let plan = g.direct().then(|| direct::Plan::new(&g, w));
         let mut pre = None;
         let activated = Tensor::build_overwritten(g.output_shape(), |activated| {
             pre = Some(Tensor::build_overwritten(g.output_shape(), |pre| {
                 g.for_each_image(pre, Some(activated), |n, pre, activated| {
-                    g.forward_image(&x[n * image_len..(n + 1) * image_len], w, b, pre);
+                    let image = &x[n * image_len..(n + 1) * image_len];
+                    g.forward_image(image, w, b, pre, plan.as_ref());
                     let activated = activated.expect("an output was given");
                     for (a, &v) in activated.iter_mut().zip(pre.iter()) {
                         *a = f(v);
@@ -294,6 +300,9 @@ struct Geometry {
     out_h: usize,
     out_w: usize,
     options: Conv2dOptions,
+    /// Whether the direct kernels may run (tests turn them off to compare
+    /// with im2col plus GEMM).
+    allow_direct: bool,
 }
 
 impl Geometry {
@@ -349,7 +358,30 @@ impl Geometry {
             out_h: (padded_h - span_h) / stride.h + 1,
             out_w: (padded_w - span_w) / stride.w + 1,
             options,
+            allow_direct: direct::available(),
         }
+    }
+
+    /// The extent of the dilated kernel along axis 0 (height) or 1 (width).
+    fn span(&self, axis: usize) -> usize {
+        let (k, d) = match axis {
+            0 => (self.kernel.h, self.options.dilation.h),
+            _ => (self.kernel.w, self.options.dilation.w),
+        };
+        d * (k - 1) + 1
+    }
+
+    /// Whether the forward pass and the weight gradient run the direct
+    /// kernels.
+    fn direct(&self) -> bool {
+        self.allow_direct && self.group_rows() >= direct::MIN_REDUCTION
+    }
+
+    /// Whether the input gradient runs the direct kernel: a correlation of
+    /// the padded output gradient, which needs stride 1.
+    fn direct_input_grad(&self) -> bool {
+        let taps = self.group_out() * self.kernel.h * self.kernel.w;
+        self.allow_direct && self.options.stride == Pair::from(1) && taps >= direct::MIN_REDUCTION
     }
 
     /// # Panics
@@ -564,8 +596,22 @@ impl Geometry {
         scratch
     }
 
-    /// One image's output (before any activation): `W cols + b`, per group.
-    fn forward_image(&self, image: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+    /// One image's output (before any activation): `W cols + b`, per group,
+    /// through the direct kernel when a plan is given.
+    fn forward_image(
+        &self,
+        image: &[f32],
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+        plan: Option<&direct::Plan>,
+    ) {
+        if let Some(plan) = plan {
+            with_scratch(plan.forward_scratch(), |scratch| {
+                plan.forward_image(self, image, bias, out, scratch)
+            });
+            return;
+        }
         let scratch_len = if self.columns_are_input() {
             0
         } else {
@@ -637,10 +683,19 @@ impl Geometry {
         let weight_len = weight.len();
         let partial_len = weight_len + self.out_channels;
         let mut partials = vec![0.0f32; partial_len * self.batch.div_ceil(IMAGES_PER_GROUP)];
+        let forward_plan =
+            (wanted.weight && self.direct()).then(|| direct::Plan::new(self, weight));
+        let plans = Plans {
+            weight: forward_plan
+                .as_ref()
+                .map(|plan| direct::WeightGradPlan::new(self, plan)),
+            input: (wanted.input && self.direct_input_grad())
+                .then(|| direct::InputGradPlan::new(self, weight)),
+        };
         let task = |group: usize, partial: &mut [f32], dx: Option<&mut [f32]>| {
             let end = ((group + 1) * IMAGES_PER_GROUP).min(self.batch);
             let images = group * IMAGES_PER_GROUP..end;
-            self.backward_group(images, input, weight, wanted, partial, dx, dy);
+            self.backward_group(images, input, weight, wanted, partial, dx, dy, &plans);
         };
         let group_input_len = IMAGES_PER_GROUP * self.image_len();
         let input_shape = Shape::new(&[self.batch, self.channels, self.height, self.width]);
@@ -700,7 +755,8 @@ impl Geometry {
 
     /// The backward pass over one group of images: writes the sum of their
     /// weight and bias gradients into `partial` (`[weight..., bias...]`)
-    /// and their input gradients into `dx`, if given.
+    /// and their input gradients into `dx`, if given; the direct kernels
+    /// run where `plans` has a plan.
     #[allow(clippy::too_many_arguments)]
     fn backward_group<D: Fn(f32, f32, f32) -> f32 + Sync>(
         &self,
@@ -711,30 +767,55 @@ impl Geometry {
         partial: &mut [f32],
         mut dx: Option<&mut [f32]>,
         dy: &OutputGrad<'_, D>,
+        plans: &Plans<'_>,
     ) {
         let (p, image_len) = (self.pixels(), self.image_len());
         let own_columns = !self.columns_are_input();
         let columns_len = if own_columns { self.columns_len() } else { 0 };
-        let scratch_len = self.out_image_len() + 2 * columns_len;
+        let gemm_columns = if plans.weight.is_none() || plans.input.is_none() {
+            columns_len
+        } else {
+            0
+        };
+        let prepared_len = plans
+            .weight
+            .as_ref()
+            .map_or(0, |plan| plan.scratch_per_image(self));
+        let input_grad_len = plans.input.as_ref().map_or(0, |plan| plan.scratch());
+        let regions = [
+            self.out_image_len(),
+            gemm_columns,
+            gemm_columns,
+            prepared_len * images.len(),
+            input_grad_len,
+        ];
         let (partial_w, partial_b) = partial.split_at_mut(weight.len());
-        with_scratch(scratch_len, |scratch| {
-            let (dy_buf, rest) = scratch.split_at_mut(self.out_image_len());
-            let (columns_buf, dcols) = rest.split_at_mut(columns_len);
-            for n in images.clone() {
-                let first = n == images.start;
+        with_scratch(regions.iter().sum(), |scratch| {
+            let (dy_buf, rest) = scratch.split_at_mut(regions[0]);
+            let (columns_buf, rest) = rest.split_at_mut(regions[1]);
+            let (dcols, rest) = rest.split_at_mut(regions[2]);
+            let (prepared, input_grad_buf) = rest.split_at_mut(regions[3]);
+            for (i, n) in images.clone().enumerate() {
+                let first = i == 0;
                 let dy = dy.image(n, self.out_image_len(), dy_buf);
                 let image = &input[n * image_len..(n + 1) * image_len];
                 if wanted.weight {
-                    let columns = if own_columns {
-                        self.im2col(image, columns_buf);
-                        &*columns_buf
+                    if let Some(plan) = &plans.weight {
+                        let slot = &mut prepared[i * prepared_len..(i + 1) * prepared_len];
+                        plan.prepare(self, image, dy, slot);
                     } else {
-                        image
-                    };
-                    let dw_len = self.group_out() * self.group_rows();
-                    for (g, dw) in partial_w.chunks_exact_mut(dw_len).enumerate() {
-                        let (dy, cols) = (self.out_of(dy, g), self.columns_of(columns, g, true));
-                        gemm(dy, cols, dw, 1.0, if first { 0.0 } else { 1.0 });
+                        let columns = if own_columns {
+                            self.im2col(image, columns_buf);
+                            &*columns_buf
+                        } else {
+                            image
+                        };
+                        let dw_len = self.group_out() * self.group_rows();
+                        for (g, dw) in partial_w.chunks_exact_mut(dw_len).enumerate() {
+                            let (dy, cols) =
+                                (self.out_of(dy, g), self.columns_of(columns, g, true));
+                            gemm(dy, cols, dw, 1.0, if first { 0.0 } else { 1.0 });
+                        }
                     }
                 }
                 if wanted.bias {
@@ -746,8 +827,12 @@ impl Geometry {
                 let Some(dx) = dx.as_deref_mut() else {
                     continue;
                 };
-                let at = (n - images.start) * image_len;
+                let at = i * image_len;
                 let dx_image = &mut dx[at..at + image_len];
+                if let Some(plan) = &plans.input {
+                    plan.image(self, dy, dx_image, input_grad_buf);
+                    continue;
+                }
                 // dcols = W^T dy per group, written straight into dx when the
                 // columns are the image itself.
                 let target = if own_columns {
@@ -764,8 +849,18 @@ impl Geometry {
                     self.col2im(dcols, dx_image);
                 }
             }
+            if let (true, Some(plan)) = (wanted.weight, &plans.weight) {
+                plan.run(self, prepared, images.len(), partial_w);
+            }
         });
     }
+}
+
+/// The direct kernels' plans for a backward pass: `None` where im2col plus
+/// GEMM runs instead.
+struct Plans<'a> {
+    weight: Option<direct::WeightGradPlan<'a>>,
+    input: Option<direct::InputGradPlan>,
 }
 
 /// Where the backward pass reads each image's gradient with respect to the
@@ -926,7 +1021,9 @@ mod tests {
     }
 
     /// (input shape, weight shape, options): strides, padding, dilation,
-    /// groups, odd sizes, batch 1, 1x1 kernels.
+    /// groups, odd sizes, batch 1, 1x1 kernels; the first eight run im2col
+    /// plus GEMM, the rest (reductions of 64 and more) the direct kernels
+    /// where the machine has them.
     fn cases() -> Vec<([usize; 4], [usize; 4], Conv2dOptions)> {
         vec![
             (
@@ -967,6 +1064,41 @@ mod tests {
             (
                 [9, 2, 5, 4],
                 [2, 2, 3, 3],
+                options((1, 1), (2, 2), (1, 1), 1),
+            ),
+            (
+                [2, 8, 7, 6],
+                [5, 8, 3, 3],
+                options((1, 1), (1, 1), (1, 1), 1),
+            ),
+            (
+                [3, 16, 9, 8],
+                [20, 8, 3, 3],
+                options((2, 1), (1, 2), (2, 1), 2),
+            ),
+            (
+                [1, 32, 6, 5],
+                [40, 32, 2, 2],
+                options((1, 1), (0, 0), (1, 1), 1),
+            ),
+            (
+                [2, 64, 3, 3],
+                [17, 64, 1, 1],
+                options((1, 1), (0, 0), (1, 1), 1),
+            ),
+            (
+                [2, 16, 9, 9],
+                [8, 16, 3, 3],
+                options((1, 1), (2, 1), (2, 3), 1),
+            ),
+            (
+                [1, 8, 4, 4],
+                [64, 8, 1, 1],
+                options((1, 1), (1, 1), (1, 1), 1),
+            ),
+            (
+                [5, 3, 7, 7],
+                [32, 3, 5, 5],
                 options((1, 1), (2, 2), (1, 1), 1),
             ),
         ]

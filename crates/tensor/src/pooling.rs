@@ -219,6 +219,70 @@ impl Windows {
     }
 }
 
+impl Windows {
+    /// Max pooling of one plane whose windows all lie inside it (no
+    /// padding): the window bounds are plain arithmetic, and 2x2 windows,
+    /// the common case, are unrolled.
+    fn max_unpadded(&self, src: &[f32], out: &mut [f32], at: &mut [f32]) {
+        let WindowKind::Fixed(o) = self.kind else {
+            unreachable!("max pooling has fixed windows");
+        };
+        let (kernel, stride, width) = (o.kernel, o.stride, self.width);
+        for y in 0..self.out_h {
+            let out = &mut out[y * self.out_w..(y + 1) * self.out_w];
+            let at = &mut at[y * self.out_w..(y + 1) * self.out_w];
+            let top = y * stride.h * width;
+            if kernel == Pair::from(2) && stride == Pair::from(2) {
+                max_2x2(&src[top..top + 2 * width], width, top, out, at);
+                continue;
+            }
+            for (x, (o, a)) in out.iter_mut().zip(at.iter_mut()).enumerate() {
+                let corner = top + x * stride.w;
+                let mut best = src[corner];
+                let mut best_at = corner;
+                for r in 0..kernel.h {
+                    let row = corner + r * width;
+                    for (c, &v) in src[row..row + kernel.w].iter().enumerate() {
+                        if replaces(v, best) {
+                            best = v;
+                            best_at = row + c;
+                        }
+                    }
+                }
+                *o = best;
+                *a = best_at as f32;
+            }
+        }
+    }
+}
+
+/// One output row of 2x2 max pooling with stride 2 from the two input
+/// rows in `rows` (each `width` long, the first at plane offset `top`).
+/// Every output is independent and branch-free, so the loop vectorizes.
+fn max_2x2(rows: &[f32], width: usize, top: usize, out: &mut [f32], at: &mut [f32]) {
+    let (upper, lower) = rows.split_at(width);
+    let pairs = upper.chunks_exact(2).zip(lower.chunks_exact(2));
+    // Positions in i32 (planes are below 2^24, checked by the caller):
+    // i32 to f32 is one instruction, usize to f32 a sign-checking sequence.
+    let (top, width) = (top as i32, width as i32);
+    for (x, ((o, a), (u, l))) in out.iter_mut().zip(at.iter_mut()).zip(pairs).enumerate() {
+        let (mut best, mut at) = (u[0], 0);
+        for (v, offset) in [(u[1], 1), (l[0], width), (l[1], width + 1)] {
+            let take = replaces(v, best);
+            best = if take { v } else { best };
+            at = if take { offset } else { at };
+        }
+        *o = best;
+        *a = (top + 2 * x as i32 + at) as f32;
+    }
+}
+
+/// Whether `v` takes the place of the maximum so far, by PyTorch's test:
+/// larger, or NaN (so NaN propagates, and the first of equal values wins).
+fn replaces(v: f32, best: f32) -> bool {
+    v > best || v.is_nan()
+}
+
 /// `(batch * channels, height, width)` of a 4-D input.
 fn planes(op: &str, input: Shape) -> (usize, usize, usize) {
     assert_eq!(
@@ -268,6 +332,10 @@ impl Tensor {
         let x = self.data();
         let pool_plane = |plane: usize, out: &mut [f32], at: &mut [f32]| {
             let src = &x[plane * w.in_plane()..(plane + 1) * w.in_plane()];
+            if options.padding == Pair::from(0) {
+                w.max_unpadded(src, out, at);
+                return;
+            }
             for (i, (o, a)) in out.iter_mut().zip(at.iter_mut()).enumerate() {
                 let (rows, cols, _) = w.window(i / w.out_w, i % w.out_w);
                 let mut best_at = rows.start * w.width + cols.start;
@@ -275,8 +343,7 @@ impl Tensor {
                 for r in rows {
                     for c in cols.clone() {
                         let v = src[r * w.width + c];
-                        // PyTorch's test: a NaN replaces any value.
-                        if v > best || v.is_nan() {
+                        if replaces(v, best) {
                             best = v;
                             best_at = r * w.width + c;
                         }
@@ -471,6 +538,8 @@ mod tests {
         let x = Tensor::randn([2, 3, 7, 6], &mut rng);
         for o in [
             Pool2dOptions::new(2),
+            Pool2dOptions::new((3, 2)),
+            options((2, 3), (1, 2), (0, 0)),
             options((3, 2), (2, 1), (1, 1)),
             options((3, 3), (1, 2), (1, 0)),
         ] {
