@@ -114,6 +114,13 @@ impl Padded {
     /// (negative: above the plane).
     fn fill(&self, src: &[f32], dst: &mut [f32], shift: [isize; 2]) {
         dst.fill(0.0);
+        // The source columns that land inside the plane, and where.
+        let first = (-shift[1]).max(0) as usize;
+        let last = ((self.cols as isize - shift[1]).max(0) as usize).min(self.width);
+        if first >= last {
+            return;
+        }
+        let at = (first as isize + shift[1]) as usize;
         for c in 0..self.channels {
             for y in 0..self.height {
                 let row = y as isize + shift[0];
@@ -121,14 +128,8 @@ impl Padded {
                     continue;
                 }
                 let src_row = &src[(c * self.height + y) * self.width..][..self.width];
-                let start = (c * self.rows + row as usize) * self.cols;
-                let dst_row = &mut dst[start..start + self.cols];
-                for (x, &v) in src_row.iter().enumerate() {
-                    let col = x as isize + shift[1];
-                    if (0..self.cols as isize).contains(&col) {
-                        dst_row[col as usize] = v;
-                    }
-                }
+                let start = (c * self.rows + row as usize) * self.cols + at;
+                dst[start..start + last - first].copy_from_slice(&src_row[first..last]);
             }
         }
     }
@@ -420,12 +421,7 @@ impl<'a> WeightGradPlan<'a> {
         let p = self.forward.padded;
         let (padded, transposed) = scratch.split_at_mut(p.len());
         p.fill(image, padded, [p.pad_h as isize, p.pad_w as isize]);
-        let (o, pixels) = (g.out_channels, g.pixels());
-        for (c, row) in dy.chunks_exact(pixels).enumerate() {
-            for (pixel, &v) in row.iter().enumerate() {
-                transposed[pixel * o + c] = v;
-            }
-        }
+        transpose(dy, g.out_channels, g.pixels(), transposed);
     }
 
     /// Writes the weight gradient summed over the `images` prepared in
@@ -451,6 +447,87 @@ impl<'a> WeightGradPlan<'a> {
             let dw = &mut dw[group * og * rg..(group + 1) * og * rg];
             let output = Output::rows(dw, rg, None);
             run_columns_summed(&tiles, &self.forward.taps, output);
+        }
+    }
+}
+
+/// `dst[col * rows + row] = src[row * cols + col]`: a `[rows, cols]`
+/// matrix transposed, in 8x8 blocks of vectors where AVX2 is available.
+fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    assert!(
+        src.len() >= rows * cols && dst.len() >= rows * cols,
+        "transpose: buffers too short"
+    );
+    let blocked = cfg!(target_arch = "x86_64") && available();
+    #[cfg(target_arch = "x86_64")]
+    if blocked {
+        // SAFETY: AVX2 is available, and the blocks lie inside both
+        // buffers, whose lengths were checked.
+        unsafe { transpose_blocks(src, rows, cols, dst) };
+    }
+    let (full_rows, full_cols) = match blocked {
+        true => (rows / 8 * 8, cols / 8 * 8),
+        false => (0, 0),
+    };
+    for row in 0..rows {
+        // The columns the blocks covered, for rows the blocks covered.
+        let first = if row < full_rows { full_cols } else { 0 };
+        for col in first..cols {
+            dst[col * rows + row] = src[row * cols + col];
+        }
+    }
+}
+
+/// The 8x8 blocks of [`transpose`] within the first `rows / 8 * 8` rows
+/// and `cols / 8 * 8` columns.
+///
+/// # Safety
+/// AVX2 must be available, and both buffers must hold `rows * cols` floats.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_blocks(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    for row0 in (0..rows / 8 * 8).step_by(8) {
+        for col0 in (0..cols / 8 * 8).step_by(8) {
+            let mut r = [_mm256_setzero_ps(); 8];
+            for (i, r) in r.iter_mut().enumerate() {
+                // SAFETY: row row0 + i, columns col0..col0 + 8 lie inside.
+                *r = unsafe { _mm256_loadu_ps(s.add((row0 + i) * cols + col0)) };
+            }
+            let t = [
+                _mm256_unpacklo_ps(r[0], r[1]),
+                _mm256_unpackhi_ps(r[0], r[1]),
+                _mm256_unpacklo_ps(r[2], r[3]),
+                _mm256_unpackhi_ps(r[2], r[3]),
+                _mm256_unpacklo_ps(r[4], r[5]),
+                _mm256_unpackhi_ps(r[4], r[5]),
+                _mm256_unpacklo_ps(r[6], r[7]),
+                _mm256_unpackhi_ps(r[6], r[7]),
+            ];
+            let u = [
+                _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+                _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+                _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+                _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+                _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+                _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+                _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+                _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+            ];
+            let columns = [
+                _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+                _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+            ];
+            for (j, column) in columns.into_iter().enumerate() {
+                // SAFETY: output row col0 + j, columns row0..row0 + 8 lie inside.
+                unsafe { _mm256_storeu_ps(d.add((col0 + j) * rows + row0), column) };
+            }
         }
     }
 }
@@ -654,4 +731,27 @@ unsafe fn accumulate<const V: usize, const T: usize>(
         }
     }
     acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transposes_every_shape_with_or_without_full_blocks() {
+        for (rows, cols) in [(1, 1), (8, 8), (16, 24), (11, 19), (32, 196), (5, 9)] {
+            let src: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            let mut dst = vec![-1.0; rows * cols];
+            transpose(&src, rows, cols, &mut dst);
+            for row in 0..rows {
+                for col in 0..cols {
+                    assert_eq!(
+                        dst[col * rows + row],
+                        src[row * cols + col],
+                        "{rows}x{cols}"
+                    );
+                }
+            }
+        }
+    }
 }
