@@ -257,48 +257,104 @@ impl Windows {
 }
 
 /// One output row of 2x2 max pooling with stride 2 from the two input
-/// rows in `rows` (each `width` long, the first at plane offset `top`),
-/// in 256-bit vectors where the machine has AVX2 (the crate is built for
-/// baseline x86-64, whose vectors are half as wide).
+/// rows in `rows` (each `width` long, the first at plane offset `top`):
+/// eight outputs at a time with AVX2 where the machine has it.
 fn max_2x2(rows: &[f32], width: usize, top: usize, out: &mut [f32], at: &mut [f32]) {
+    let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 is available.
-        unsafe { max_2x2_avx2(rows, width, top, out, at) };
-        return;
+        done = unsafe { max_2x2_avx2(rows, width, top, out, at) };
     }
-    max_2x2_portable(rows, width, top, out, at);
+    max_2x2_from(done, rows, width, top, out, at);
 }
 
-/// [`max_2x2`] compiled for AVX2.
+/// [`max_2x2`] from output `first` on, one output at a time.
+fn max_2x2_from(
+    first: usize,
+    rows: &[f32],
+    width: usize,
+    top: usize,
+    out: &mut [f32],
+    at: &mut [f32],
+) {
+    let (upper, lower) = rows.split_at(width);
+    for x in first..out.len() {
+        let (u, l) = (&upper[2 * x..2 * x + 2], &lower[2 * x..2 * x + 2]);
+        let (mut best, mut offset) = (u[0], 0);
+        for (v, position) in [(u[1], 1), (l[0], width), (l[1], width + 1)] {
+            if replaces(v, best) {
+                best = v;
+                offset = position;
+            }
+        }
+        out[x] = best;
+        at[x] = (top + 2 * x + offset) as f32;
+    }
+}
+
+/// The first `out.len() / 8 * 8` outputs of [`max_2x2`], eight at a time;
+/// returns how many it wrote. Positions are built as `f32` offsets, exact
+/// below 2^24 (checked by the caller).
 ///
 /// # Safety
 /// AVX2 must be available.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn max_2x2_avx2(rows: &[f32], width: usize, top: usize, out: &mut [f32], at: &mut [f32]) {
-    max_2x2_portable(rows, width, top, out, at);
-}
+unsafe fn max_2x2_avx2(
+    rows: &[f32],
+    width: usize,
+    top: usize,
+    out: &mut [f32],
+    at: &mut [f32],
+) -> usize {
+    use std::arch::x86_64::*;
 
-/// The body of [`max_2x2`]: every output is independent and branch-free,
-/// so the loop vectorizes.
-#[inline(always)]
-fn max_2x2_portable(rows: &[f32], width: usize, top: usize, out: &mut [f32], at: &mut [f32]) {
+    let blocks = out.len().min(width / 2) / 8;
     let (upper, lower) = rows.split_at(width);
-    let pairs = upper.chunks_exact(2).zip(lower.chunks_exact(2));
-    // Positions in i32 (planes are below 2^24, checked by the caller):
-    // i32 to f32 is one instruction, usize to f32 a sign-checking sequence.
-    let (top, width) = (top as i32, width as i32);
-    for (x, ((o, a), (u, l))) in out.iter_mut().zip(at.iter_mut()).zip(pairs).enumerate() {
-        let (mut best, mut at) = (u[0], 0);
-        for (v, offset) in [(u[1], 1), (l[0], width), (l[1], width + 1)] {
-            let take = replaces(v, best);
-            best = if take { v } else { best };
-            at = if take { offset } else { at };
+    // Even and odd columns of 16, in the lane order the shuffles leave:
+    // outputs 0, 1, 4, 5 | 2, 3, 6, 7 (undone by `in_order`).
+    let split = |row: &[f32], x: usize| {
+        // SAFETY: columns 2x..2x + 16 lie inside the row (x < blocks * 8).
+        let (a, b) = unsafe {
+            (
+                _mm256_loadu_ps(row.as_ptr().add(2 * x)),
+                _mm256_loadu_ps(row.as_ptr().add(2 * x + 8)),
+            )
+        };
+        (
+            _mm256_shuffle_ps::<0b10_00_10_00>(a, b),
+            _mm256_shuffle_ps::<0b11_01_11_01>(a, b),
+        )
+    };
+    let in_order =
+        |v: __m256| _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(v)));
+    // The plane offset of each output's first column, in the shuffled order.
+    let lanes = _mm256_setr_ps(0.0, 2.0, 8.0, 10.0, 4.0, 6.0, 12.0, 14.0);
+    for block in 0..blocks {
+        let x = block * 8;
+        let ((a, b), (c, d)) = (split(upper, x), split(lower, x));
+        let (mut best, mut offset) = (a, _mm256_setzero_ps());
+        for (v, position) in [(b, 1.0), (c, width as f32), (d, width as f32 + 1.0)] {
+            // PyTorch's test, `v > best || v is NaN`, as a lane mask.
+            let take = _mm256_or_ps(
+                _mm256_cmp_ps::<_CMP_GT_OQ>(v, best),
+                _mm256_cmp_ps::<_CMP_UNORD_Q>(v, v),
+            );
+            best = _mm256_blendv_ps(best, v, take);
+            offset = _mm256_blendv_ps(offset, _mm256_set1_ps(position), take);
         }
-        *o = best;
-        *a = (top + 2 * x as i32 + at) as f32;
+        let first = _mm256_add_ps(_mm256_set1_ps((top + 2 * x) as f32), lanes);
+        // SAFETY: outputs x..x + 8 lie inside `out` and `at`.
+        unsafe {
+            _mm256_storeu_ps(out.as_mut_ptr().add(x), in_order(best));
+            _mm256_storeu_ps(
+                at.as_mut_ptr().add(x),
+                in_order(_mm256_add_ps(first, offset)),
+            );
+        }
     }
+    blocks * 8
 }
 
 /// Whether `v` takes the place of the maximum so far, by PyTorch's test:
@@ -586,6 +642,34 @@ mod tests {
             }
             assert_eq!(dx.to_vec(), expected, "{o:?}");
         }
+    }
+
+    #[test]
+    fn vector_and_scalar_2x2_pooling_agree_on_ties_and_nan() {
+        // Values on a coarse grid tie often; a few NaN.
+        let width = 45;
+        let rows: Vec<f32> = Tensor::randn([2 * width], &mut seeded_rng(9))
+            .data()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if i % 17 == 5 {
+                    f32::NAN
+                } else {
+                    (v * 2.0).round()
+                }
+            })
+            .collect();
+        let outputs = width / 2;
+        let (mut out, mut at) = (vec![0.0; outputs], vec![0.0; outputs]);
+        max_2x2(&rows, width, 90, &mut out, &mut at);
+        let (mut expected, mut expected_at) = (vec![0.0; outputs], vec![0.0; outputs]);
+        max_2x2_from(0, &rows, width, 90, &mut expected, &mut expected_at);
+        for x in 0..outputs {
+            assert_eq!(out[x].to_bits(), expected[x].to_bits(), "output {x}");
+            assert_eq!(at[x], expected_at[x], "position {x}");
+        }
+        assert!(out.iter().any(|v| v.is_nan()));
     }
 
     #[test]
