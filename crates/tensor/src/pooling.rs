@@ -293,9 +293,9 @@ fn max_2x2_from(
     }
 }
 
-/// The first `out.len() / 8 * 8` outputs of [`max_2x2`], eight at a time;
-/// returns how many it wrote. Positions are built as `f32` offsets, exact
-/// below 2^24 (checked by the caller).
+/// The outputs of [`max_2x2`] eight at a time, the last block masked;
+/// returns how many it wrote (all of them). Positions are built as `f32`
+/// offsets, exact below 2^24 (checked by the caller).
 ///
 /// # Safety
 /// AVX2 must be available.
@@ -310,16 +310,23 @@ unsafe fn max_2x2_avx2(
 ) -> usize {
     use std::arch::x86_64::*;
 
-    let blocks = out.len().min(width / 2) / 8;
+    let outputs = out.len().min(width / 2);
     let (upper, lower) = rows.split_at(width);
-    // Even and odd columns of 16, in the lane order the shuffles leave:
-    // outputs 0, 1, 4, 5 | 2, 3, 6, 7 (undone by `in_order`).
-    let split = |row: &[f32], x: usize| {
-        // SAFETY: columns 2x..2x + 16 lie inside the row (x < blocks * 8).
+    let index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    // Lanes below `n` (0 to 8) set.
+    let mask = |n: usize| _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), index);
+    // Even and odd columns of the 16 from column 2x, of which `pairs` pairs
+    // exist; in the lane order the shuffles leave: outputs 0, 1, 4, 5 |
+    // 2, 3, 6, 7 (undone by `in_order`).
+    let split = |row: &[f32], x: usize, pairs: usize| {
+        // SAFETY: the masks admit only columns 2x..2x + 2 pairs, inside the row.
         let (a, b) = unsafe {
             (
-                _mm256_loadu_ps(row.as_ptr().add(2 * x)),
-                _mm256_loadu_ps(row.as_ptr().add(2 * x + 8)),
+                _mm256_maskload_ps(row.as_ptr().add(2 * x), mask((2 * pairs).min(8))),
+                _mm256_maskload_ps(
+                    row.as_ptr().add(2 * x + 8),
+                    mask((2 * pairs).saturating_sub(8)),
+                ),
             )
         };
         (
@@ -331,9 +338,9 @@ unsafe fn max_2x2_avx2(
         |v: __m256| _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(v)));
     // The plane offset of each output's first column, in the shuffled order.
     let lanes = _mm256_setr_ps(0.0, 2.0, 8.0, 10.0, 4.0, 6.0, 12.0, 14.0);
-    for block in 0..blocks {
-        let x = block * 8;
-        let ((a, b), (c, d)) = (split(upper, x), split(lower, x));
+    for x in (0..outputs).step_by(8) {
+        let count = (outputs - x).min(8);
+        let ((a, b), (c, d)) = (split(upper, x, count), split(lower, x, count));
         let (mut best, mut offset) = (a, _mm256_setzero_ps());
         for (v, position) in [(b, 1.0), (c, width as f32), (d, width as f32 + 1.0)] {
             // PyTorch's test, `v > best || v is NaN`, as a lane mask.
@@ -345,16 +352,14 @@ unsafe fn max_2x2_avx2(
             offset = _mm256_blendv_ps(offset, _mm256_set1_ps(position), take);
         }
         let first = _mm256_add_ps(_mm256_set1_ps((top + 2 * x) as f32), lanes);
-        // SAFETY: outputs x..x + 8 lie inside `out` and `at`.
+        let positions = _mm256_add_ps(first, offset);
+        // SAFETY: the mask admits only outputs x..x + count, inside `out` and `at`.
         unsafe {
-            _mm256_storeu_ps(out.as_mut_ptr().add(x), in_order(best));
-            _mm256_storeu_ps(
-                at.as_mut_ptr().add(x),
-                in_order(_mm256_add_ps(first, offset)),
-            );
+            _mm256_maskstore_ps(out.as_mut_ptr().add(x), mask(count), in_order(best));
+            _mm256_maskstore_ps(at.as_mut_ptr().add(x), mask(count), in_order(positions));
         }
     }
-    blocks * 8
+    outputs
 }
 
 /// Whether `v` takes the place of the maximum so far, by PyTorch's test:
