@@ -1,15 +1,20 @@
 //! 2-D convolution over NCHW tensors with PyTorch's semantics (`F.conv2d`:
 //! stride, zero padding, dilation, groups; the weight stored
-//! `[out, in / groups, kh, kw]`), as im2col plus GEMM on the crate's backend.
+//! `[out, in / groups, kh, kw]`).
 //!
-//! Work goes image by image: one image's column matrix (`[in * kh * kw,
-//! out_h * out_w]`, a few hundred KB for a small CNN) is built in a per-thread
-//! scratch buffer that lives across steps, multiplied while it is still in
-//! cache, and never stored: the backward pass rebuilds it, which costs less
-//! than writing and re-reading a whole batch's columns through memory.
-//! Images run in parallel; the weight and bias gradients are summed over
-//! fixed groups of images and then over the groups in order, so the bits do
-//! not depend on the number of threads.
+//! Two paths compute it. Where the machine has AVX2 and FMA, the direct
+//! kernels of [`direct`] read the zero-padded image through offsets, with no
+//! column matrix and no packing. Otherwise (and for reductions too short to
+//! repay them, or the input gradient of a strided convolution) im2col plus
+//! GEMM on the crate's backend runs: one image's column matrix (`[in * kh *
+//! kw, out_h * out_w]`, a few hundred KB for a small CNN) is built in a
+//! per-thread scratch buffer that lives across steps, multiplied while it is
+//! still in cache, and never stored; the backward pass rebuilds it, which
+//! costs less than writing and re-reading a whole batch's columns.
+//!
+//! Either way work goes image by image, images in parallel; the weight and
+//! bias gradients are summed over fixed groups of images and then over the
+//! groups in order, so the bits do not depend on the number of threads.
 
 mod direct;
 
