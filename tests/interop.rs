@@ -115,10 +115,55 @@ fn a_descent_model_saved_and_reloaded_keeps_pytorchs_logits() {
     assert!(logits.all_close(&reference.logits, 0.0, 1e-4));
 }
 
+/// PyTorch's `Sequential(Conv2d(1, 16, 5, padding=2), ReLU(), MaxPool2d(2),
+/// Conv2d(16, 32, 5, padding=2), ReLU(), MaxPool2d(2), Flatten(),
+/// Linear(1568, 128), ReLU(), Linear(128, 10))`.
+fn cnn() -> Sequential {
+    let mut rng = seeded_rng(0);
+    Sequential::new()
+        .push(Conv2d::new(1, 16, 5, &mut rng).padding(2))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Conv2d::new(16, 32, 5, &mut rng).padding(2))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Flatten::new())
+        .push(Dense::new(1568, 128, &mut rng))
+        .push(Activation::Relu)
+        .push(Dense::new(128, 10, &mut rng))
+}
+
+#[test]
+fn the_pytorch_cnn_gives_pytorchs_logits() {
+    let reference = reference("cnn_logits.json");
+    let model = cnn();
+    let mut names: Vec<(String, Vec<usize>)> = model
+        .state_dict()
+        .into_iter()
+        .map(|(name, p)| (name, p.shape().dims().to_vec()))
+        .collect();
+    names.sort();
+    let mut expected = reference.parameters.clone();
+    expected.sort();
+    assert_eq!(names, expected, "PyTorch's names and shapes");
+
+    load_safetensors(&model, format!("{INTEROP}/cnn.safetensors")).unwrap();
+    let images = first_test_images().reshape([32, 1, 28, 28]);
+    let logits = model.forward(Tape::eval().constant(images)).value();
+    assert_eq!(logits.dims(), &[32, 10]);
+    let worst = logits
+        .data()
+        .iter()
+        .zip(reference.logits.data())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-4, "a logit differs by {worst}");
+}
+
 #[test]
 fn the_cnn_file_names_what_an_mlp_lacks() {
-    // The CNN needs Conv2d; until then its file must be refused with every
-    // difference named, not half-loaded.
+    // A file for another architecture is refused with every difference
+    // named, not half-loaded.
     let model = mlp(false);
     let before: Vec<Tensor> = model.parameters().iter().map(Param::value).collect();
     let err = load_safetensors(&model, format!("{INTEROP}/cnn.safetensors")).unwrap_err();
@@ -132,4 +177,47 @@ fn the_cnn_file_names_what_an_mlp_lacks() {
     }
     let after: Vec<Tensor> = model.parameters().iter().map(Param::value).collect();
     assert!(before.iter().zip(&after).all(|(a, b)| a.bit_eq(b)));
+}
+
+#[test]
+fn batch_norm_statistics_travel_with_pytorchs_names_and_dtypes() {
+    let model = Sequential::new()
+        .push(Conv2d::new(1, 4, 3, &mut seeded_rng(1)))
+        .push(BatchNorm2d::new(4));
+    let tape = Tape::new();
+    let x = Tensor::randn([2, 1, 5, 5], &mut seeded_rng(2));
+    model.forward(tape.constant(x)); // one training step of running statistics
+    let dir = std::env::temp_dir().join(format!("descent-interop-bn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bn.safetensors");
+    save_safetensors(&model, &path).unwrap();
+    let weights = Weights::load(&path).unwrap();
+    let mut names: Vec<&str> = weights.names().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "0.bias",
+            "0.weight",
+            "1.bias",
+            "1.num_batches_tracked",
+            "1.running_mean",
+            "1.running_var",
+            "1.weight"
+        ]
+    );
+    let (dtype, count) = weights.get("1.num_batches_tracked").unwrap();
+    assert_eq!((dtype, count.item()), (descent::io::Dtype::I64, 1.0));
+    assert_eq!(
+        weights.get("1.running_var").unwrap().0,
+        descent::io::Dtype::F32
+    );
+    let copy = Sequential::new()
+        .push(Conv2d::new(1, 4, 3, &mut seeded_rng(9)))
+        .push(BatchNorm2d::new(4));
+    load_safetensors(&copy, &path).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    for ((name, a), (_, b)) in model.state_dict().iter().zip(copy.state_dict().iter()) {
+        assert!(a.value().bit_eq(&b.value()), "{name}");
+    }
 }

@@ -115,12 +115,13 @@ pub mod prelude {
         Checkpoint, CheckpointError, NpyError, SafetensorsError, Weights, load_npy, save_npy,
     };
     pub use descent_layers::{
-        ConfusionMatrix, Dense, Dropout, Embedding, Identity, Init, LogSoftmax, Module,
-        ModuleCheckpoint, ModuleWeights, ParamVisitor, Reduction, Sequential, Softmax, Summary,
-        TensorKind, accuracy, bce_loss, bce_with_logits_loss, binary_accuracy, cross_entropy_loss,
-        gradcheck_module, hinge_loss, huber_loss, l1_loss, load_module, load_safetensors,
-        mean_absolute_error, mean_squared_error, mse_loss, nll_loss, predicted_classes, r2_score,
-        save_module, save_safetensors, squared_hinge_loss, summary,
+        AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, ConfusionMatrix, Conv1d, Conv2d,
+        Dense, Dropout, Embedding, Flatten, Identity, Init, LayerNorm, LogSoftmax, MaxPool2d,
+        Module, ModuleCheckpoint, ModuleWeights, ParamVisitor, Reduction, Sequential, Softmax,
+        Summary, TensorKind, accuracy, bce_loss, bce_with_logits_loss, binary_accuracy,
+        cross_entropy_loss, gradcheck_module, hinge_loss, huber_loss, l1_loss, load_module,
+        load_safetensors, mean_absolute_error, mean_squared_error, mse_loss, nll_loss,
+        predicted_classes, r2_score, save_module, save_safetensors, squared_hinge_loss, summary,
     };
     pub use descent_optim::{
         Adadelta, Adagrad, Adam, AdamW, Adamax, AnnealStrategy, Chain, CosineAnnealingLr,
@@ -130,6 +131,7 @@ pub mod prelude {
         ReduceLrOnPlateau, RmsProp, RuleOptions, Schedule, Scheduler, Sgd, StepLr, ThresholdMode,
         UpdateRule, WeightDecay, clip_grad_norm, clip_grad_value,
     };
+    pub use descent_tensor::{Conv1dOptions, Conv2dOptions, Pair, Pool2dOptions};
     pub use descent_tensor::{IndexTensor, Mask, Shape, Tensor, seeded_rng};
 }
 

@@ -20,24 +20,30 @@
 
 mod activation;
 mod checkpoint;
+mod conv;
 mod dense;
 mod dropout;
 mod embedding;
+mod flatten;
 mod init;
 mod loss;
 mod metrics;
 mod module;
+mod norm;
+mod pooling;
 mod sequential;
 mod summary;
 mod weights;
 
 pub use activation::{Identity, LogSoftmax, Softmax};
 pub use checkpoint::{ModuleCheckpoint, load_module, save_module};
+pub use conv::{Conv1d, Conv2d};
 pub use dense::Dense;
 pub use descent_autograd::Activation;
 pub use descent_io::{Checkpoint, CheckpointError, SafetensorsError, Weights};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
+pub use flatten::Flatten;
 pub use init::Init;
 pub use loss::{
     Reduction, bce_loss, bce_with_logits_loss, cross_entropy_loss, hinge_loss, huber_loss, l1_loss,
@@ -48,6 +54,8 @@ pub use metrics::{
     predicted_classes, r2_score,
 };
 pub use module::{Module, ParamVisitor, TensorKind, gradcheck_module};
+pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
+pub use pooling::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 pub use sequential::Sequential;
 pub use summary::{LayerSummary, Summary, summary};
 pub use weights::{ModuleWeights, load_safetensors, save_safetensors};

@@ -34,6 +34,7 @@
 //! Large element-wise ops, reductions and products run on rayon's pool; the
 //! result is bit-identical whatever the number of threads.
 
+mod conv;
 mod display;
 mod elementwise;
 mod index;
@@ -41,16 +42,20 @@ mod index_tensor;
 mod layout;
 mod mask;
 pub mod matmul;
+mod normalization;
 pub mod parallel;
 mod pool;
+mod pooling;
 mod reduce;
 mod shape;
 mod tensor;
 mod view;
 
+pub use conv::{Conv1dOptions, Conv2dOptions, LayerGrads, LayerGradsWanted, Pair};
 pub use elementwise::{clamp, sigmoid, sign};
 pub use index_tensor::IndexTensor;
 pub use mask::Mask;
+pub use pooling::Pool2dOptions;
 pub use rand;
 pub use shape::{MAX_RANK, Shape};
 pub use tensor::Tensor;

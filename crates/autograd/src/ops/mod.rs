@@ -3,13 +3,16 @@
 
 mod activation;
 mod binary;
+mod conv;
 mod index;
 mod layout;
 mod linear;
 mod loss;
 mod mask;
 mod matmul;
+mod norm;
 mod operators;
+mod pooling;
 mod reduce;
 mod unary;
 

@@ -1,0 +1,757 @@
+//! Direct convolution with AVX2 and FMA, without im2col and without
+//! packing.
+//!
+//! matrixmultiply packs both operands of every product, so im2col plus GEMM
+//! copies each column matrix twice before the multiply-adds start; for a
+//! small CNN those copies cost half as much as the arithmetic
+//! (`cargo bench --bench cnn`). Here one register-tiled outer-product kernel
+//! reads the operands where they lie:
+//!
+//! `acc[t][v] += A_k[v] * B_k[t]`, summed over `k`,
+//!
+//! where `A_k[v]` is 8 consecutive floats of a row of `A` and `B_k[t]` one
+//! float of `B` at `b_k[k] + b_t[t]`. With `A` the transposed weight
+//! (`[taps, out]`) and `B` the zero-padded image, `b_k` the taps' offsets
+//! and `b_t` the output pixels', the tile is 8 `V` output channels by `T`
+//! pixels of the convolution: im2col becomes offset arithmetic. The input's
+//! gradient is the same kernel over the padded output gradient with the
+//! flipped weight; the weight's gradient has `A` the transposed output
+//! gradient and `k` running over pixels. Each output is summed over `k` in
+//! order inside one tile, so the bits do not depend on threads.
+//!
+//! 256-bit vectors rather than AVX-512: two 256-bit FMAs per cycle match
+//! one 512-bit FMA on the target (AMD Zen 4), the intrinsics are stable
+//! since Rust 1.27 (the workspace's MSRV is 1.85), and most x86 machines
+//! have them. Elsewhere convolutions run im2col plus GEMM.
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+use super::Geometry;
+
+/// Whether this machine runs the direct kernels.
+pub(super) fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The smallest reduction (taps, or output channels times taps) worth a
+/// direct kernel.
+pub(super) const MIN_REDUCTION: usize = 16;
+
+/// Floats past the end of every `A` operand the kernel may read: whole
+/// vectors are loaded, and lanes past the operand's width are discarded.
+const SLACK: usize = LANES * MAX_VECTORS;
+
+/// Floats in a vector.
+const LANES: usize = 8;
+
+/// The most vectors a tile spans.
+const MAX_VECTORS: usize = 2;
+
+/// From this many taps the forward pass puts output channels in the
+/// vectors; below it, a tile's results (written out one float at a time)
+/// would cost more than its short reduction, so the vectors run along an
+/// output row instead and are stored whole.
+const CHANNEL_VECTORS_MIN_TAPS: usize = 64;
+
+/// Offsets of `count` rows `stride` apart.
+fn rows(count: usize, stride: usize) -> Vec<u32> {
+    (0..count).map(|i| (i * stride) as u32).collect()
+}
+
+/// The layout of a zero-padded copy of `[channels, h, w]` planes: `pad_h`
+/// rows and `pad_w` columns of zeros before and `extra_*` more after.
+#[derive(Clone, Copy)]
+struct Padded {
+    channels: usize,
+    height: usize,
+    width: usize,
+    pad_h: usize,
+    pad_w: usize,
+    /// Rows of the padded plane.
+    rows: usize,
+    /// Columns of the padded plane.
+    cols: usize,
+}
+
+impl Padded {
+    fn new(
+        channels: usize,
+        [height, width]: [usize; 2],
+        [pad_h, pad_w]: [usize; 2],
+        [rows, cols]: [usize; 2],
+    ) -> Padded {
+        Padded {
+            channels,
+            height,
+            width,
+            pad_h,
+            pad_w,
+            rows,
+            cols,
+        }
+    }
+
+    fn plane(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Floats of the padded planes and the slack after them.
+    fn len(&self) -> usize {
+        self.channels * self.plane() + SLACK
+    }
+
+    /// Copies `src` (`[channels, height, width]`) into `dst`, zeros around;
+    /// source rows or columns that fall outside the padded plane are dropped.
+    /// `shift_h`, `shift_w` place source row 0 at padded row `shift_h`
+    /// (negative: above the plane).
+    fn fill(&self, src: &[f32], dst: &mut [f32], shift: [isize; 2]) {
+        dst.fill(0.0);
+        // The source columns that land inside the plane, and where.
+        let first = (-shift[1]).max(0) as usize;
+        let last = ((self.cols as isize - shift[1]).max(0) as usize).min(self.width);
+        if first >= last {
+            return;
+        }
+        let at = (first as isize + shift[1]) as usize;
+        for c in 0..self.channels {
+            for y in 0..self.height {
+                let row = y as isize + shift[0];
+                if row < 0 || row >= self.rows as isize {
+                    continue;
+                }
+                let src_row = &src[(c * self.height + y) * self.width..][..self.width];
+                let start = (c * self.rows + row as usize) * self.cols + at;
+                dst[start..start + last - first].copy_from_slice(&src_row[first..last]);
+            }
+        }
+    }
+}
+
+/// What a direct convolution needs besides its operands: offsets into the
+/// padded input for each tap and each output pixel, and the weight as the
+/// forward kernel reads it.
+pub(super) struct Plan {
+    padded: Padded,
+    /// Per tap `(c, kh, kw)` of a group: its offset in the padded input.
+    taps: Vec<u32>,
+    /// Per output pixel `(oh, ow)`: the offset of its window's first tap.
+    pixels: Vec<u32>,
+    forward: Forward,
+}
+
+/// How the forward pass tiles a group's output.
+enum Forward {
+    /// Output channels in the vectors, pixels broadcast: for long
+    /// reductions. `A` is the weight as `[group][tap][out]`.
+    ChannelVectors {
+        weight_by_tap: Vec<f32>,
+        weight_rows: Vec<u32>,
+    },
+    /// Pixels of one output row in the vectors (stride 1 along the width),
+    /// weights broadcast: `B` is the weight in its own layout, read at
+    /// `filters[o] + tap`.
+    RowVectors {
+        weight: Vec<f32>,
+        tap_index: Vec<u32>,
+        filters: Vec<u32>,
+    },
+}
+
+impl Plan {
+    pub(super) fn new(g: &Geometry, weight: &[f32]) -> Plan {
+        let o = g.options;
+        let (span_h, span_w) = (g.span(0), g.span(1));
+        let padded = Padded::new(
+            g.channels,
+            [g.height, g.width],
+            [o.padding.h, o.padding.w],
+            [
+                (g.out_h - 1) * o.stride.h + span_h,
+                (g.out_w - 1) * o.stride.w + span_w,
+            ],
+        );
+        let (cg, kh, kw) = (g.channels / g.groups(), g.kernel.h, g.kernel.w);
+        let mut taps = Vec::with_capacity(g.group_rows());
+        for c in 0..cg {
+            for i in 0..kh {
+                for j in 0..kw {
+                    let at = c * padded.plane() + i * o.dilation.h * padded.cols + j * o.dilation.w;
+                    taps.push(at as u32);
+                }
+            }
+        }
+        let pixels = (0..g.out_h)
+            .flat_map(|y| (0..g.out_w).map(move |x| (y, x)))
+            .map(|(y, x)| (y * o.stride.h * padded.cols + x * o.stride.w) as u32)
+            .collect();
+        let (og, rg) = (g.group_out(), g.group_rows());
+        let forward = if rg < CHANNEL_VECTORS_MIN_TAPS && o.stride.w == 1 {
+            Forward::RowVectors {
+                weight: weight.to_vec(),
+                tap_index: rows(rg, 1),
+                filters: rows(og, rg),
+            }
+        } else {
+            let mut weight_by_tap = vec![0.0; weight.len() + SLACK];
+            for group in 0..g.groups() {
+                let w = &weight[group * og * rg..(group + 1) * og * rg];
+                let t = &mut weight_by_tap[group * og * rg..(group + 1) * og * rg];
+                for out in 0..og {
+                    for tap in 0..rg {
+                        t[tap * og + out] = w[out * rg + tap];
+                    }
+                }
+            }
+            Forward::ChannelVectors {
+                weight_by_tap,
+                weight_rows: rows(rg, og),
+            }
+        };
+        Plan {
+            padded,
+            taps,
+            pixels,
+            forward,
+        }
+    }
+
+    /// Floats of scratch one image's forward pass needs.
+    pub(super) fn forward_scratch(&self) -> usize {
+        self.padded.len()
+    }
+
+    /// One image's convolution, bias included, into `out` (`[out, pixels]`).
+    pub(super) fn forward_image(
+        &self,
+        g: &Geometry,
+        image: &[f32],
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+        scratch: &mut [f32],
+    ) {
+        let padded = &mut scratch[..self.padded.len()];
+        let p = self.padded;
+        self.padded
+            .fill(image, padded, [p.pad_h as isize, p.pad_w as isize]);
+        let (og, rg, cg) = (g.group_out(), g.group_rows(), g.channels / g.groups());
+        for group in 0..g.groups() {
+            let input = &padded[group * cg * p.plane()..];
+            let out = &mut out[group * og * g.pixels()..(group + 1) * og * g.pixels()];
+            let bias = bias.map(|b| &b[group * og..(group + 1) * og]);
+            let weights = group * og * rg..(group + 1) * og * rg;
+            match &self.forward {
+                Forward::ChannelVectors {
+                    weight_by_tap,
+                    weight_rows,
+                } => {
+                    let tile = Tile {
+                        a: &weight_by_tap[weights.start..],
+                        a_rows: weight_rows,
+                        a_width: og,
+                        b: input,
+                        b_rows: &self.taps,
+                    };
+                    let output = Output::rows(out, g.pixels(), bias);
+                    tile.run_columns(&self.pixels, output);
+                }
+                Forward::RowVectors {
+                    weight: w,
+                    tap_index,
+                    filters,
+                } => {
+                    for y in 0..g.out_h {
+                        let row = y * g.options.stride.h * p.cols;
+                        let tile = Tile {
+                            a: &input[row..],
+                            a_rows: &self.taps,
+                            a_width: g.out_w,
+                            b: &w[weights.clone()],
+                            b_rows: tap_index,
+                        };
+                        let out = &mut out[y * g.out_w..];
+                        let output = Output::columns(out, g.pixels(), bias);
+                        tile.run_columns(filters, output);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The flipped weight and offsets of the input gradient's convolution: the
+/// output gradient, zero-padded by the kernel's span less the padding,
+/// correlated with the weight turned by 180 degrees and its channel axes
+/// swapped. Stride 1 only.
+pub(super) struct InputGradPlan {
+    padded: Padded,
+    /// Shift of the output gradient's row 0 and column 0 in the padded plane.
+    shift: [isize; 2],
+    taps: Vec<u32>,
+    pixels: Vec<u32>,
+    /// `[group][(out, kh, kw) flipped][in]`.
+    weight: Vec<f32>,
+    weight_rows: Vec<u32>,
+}
+
+impl InputGradPlan {
+    /// # Panics
+    /// If the convolution has a stride other than 1 (the caller checks).
+    pub(super) fn new(g: &Geometry, weight: &[f32]) -> InputGradPlan {
+        let o = g.options;
+        assert!(
+            o.stride == super::Pair::from(1),
+            "direct input gradient needs stride 1"
+        );
+        let (span_h, span_w) = (g.span(0), g.span(1));
+        let padded = Padded::new(
+            g.out_channels,
+            [g.out_h, g.out_w],
+            [0, 0],
+            [g.height + span_h - 1, g.width + span_w - 1],
+        );
+        let shift = [
+            (span_h - 1) as isize - o.padding.h as isize,
+            (span_w - 1) as isize - o.padding.w as isize,
+        ];
+        let (og, cg, kh, kw) = (
+            g.group_out(),
+            g.channels / g.groups(),
+            g.kernel.h,
+            g.kernel.w,
+        );
+        let mut taps = Vec::with_capacity(og * kh * kw);
+        for out in 0..og {
+            for i in 0..kh {
+                for j in 0..kw {
+                    let at =
+                        out * padded.plane() + i * o.dilation.h * padded.cols + j * o.dilation.w;
+                    taps.push(at as u32);
+                }
+            }
+        }
+        let pixels = (0..g.height)
+            .flat_map(|y| (0..g.width).map(move |x| (y, x)))
+            .map(|(y, x)| (y * padded.cols + x) as u32)
+            .collect();
+        let group_len = og * cg * kh * kw;
+        let mut flipped = vec![0.0; weight.len() + SLACK];
+        for group in 0..g.groups() {
+            let w = &weight[group * group_len..(group + 1) * group_len];
+            let f = &mut flipped[group * group_len..(group + 1) * group_len];
+            for out in 0..og {
+                for c in 0..cg {
+                    for i in 0..kh {
+                        for j in 0..kw {
+                            let tap = (out * kh + (kh - 1 - i)) * kw + (kw - 1 - j);
+                            f[tap * cg + c] = w[((out * cg + c) * kh + i) * kw + j];
+                        }
+                    }
+                }
+            }
+        }
+        InputGradPlan {
+            padded,
+            shift,
+            taps,
+            pixels,
+            weight: flipped,
+            weight_rows: rows(og * kh * kw, cg),
+        }
+    }
+
+    pub(super) fn scratch(&self) -> usize {
+        self.padded.len()
+    }
+
+    /// One image's input gradient from its output gradient `dy`, written
+    /// over `dx` (`[in, h * w]`).
+    pub(super) fn image(&self, g: &Geometry, dy: &[f32], dx: &mut [f32], scratch: &mut [f32]) {
+        let padded = &mut scratch[..self.padded.len()];
+        self.padded.fill(dy, padded, self.shift);
+        let (og, cg) = (g.group_out(), g.channels / g.groups());
+        let group_len = self.weight_rows.len() * cg;
+        let plane = g.height * g.width;
+        for group in 0..g.groups() {
+            let tile = Tile {
+                a: &self.weight[group * group_len..],
+                a_rows: &self.weight_rows,
+                a_width: cg,
+                b: &padded[group * og * self.padded.plane()..],
+                b_rows: &self.taps,
+            };
+            let dx = &mut dx[group * cg * plane..(group + 1) * cg * plane];
+            let output = Output::rows(dx, plane, None);
+            tile.run_columns(&self.pixels, output);
+        }
+    }
+}
+
+/// The weight gradient of a group of images: `dW[o, tap] = sum over
+/// images and pixels of dy[o, pixel] * input[tap + pixel]`.
+pub(super) struct WeightGradPlan<'a> {
+    forward: &'a Plan,
+    /// Row offsets of a transposed output gradient, `[pixel][out]`.
+    grad_rows: Vec<u32>,
+}
+
+impl<'a> WeightGradPlan<'a> {
+    pub(super) fn new(g: &Geometry, forward: &'a Plan) -> WeightGradPlan<'a> {
+        WeightGradPlan {
+            forward,
+            grad_rows: rows(g.pixels(), g.out_channels),
+        }
+    }
+
+    /// Scratch per image: its padded input and transposed output gradient.
+    pub(super) fn scratch_per_image(&self, g: &Geometry) -> usize {
+        self.forward.padded.len() + g.out_image_len() + SLACK
+    }
+
+    /// Prepares image `i` of the group in `scratch` (laid out by
+    /// [`WeightGradPlan::scratch_per_image`]).
+    pub(super) fn prepare(&self, g: &Geometry, image: &[f32], dy: &[f32], scratch: &mut [f32]) {
+        let p = self.forward.padded;
+        let (padded, transposed) = scratch.split_at_mut(p.len());
+        p.fill(image, padded, [p.pad_h as isize, p.pad_w as isize]);
+        transpose(dy, g.out_channels, g.pixels(), transposed);
+    }
+
+    /// Writes the weight gradient summed over the `images` prepared in
+    /// `scratch` into `dw` (`[out, taps]` per group).
+    pub(super) fn run(&self, g: &Geometry, scratch: &[f32], images: usize, dw: &mut [f32]) {
+        let per_image = self.scratch_per_image(g);
+        let p = self.forward.padded;
+        let (og, rg, cg) = (g.group_out(), g.group_rows(), g.channels / g.groups());
+        for group in 0..g.groups() {
+            let tiles: Vec<Tile<'_>> = (0..images)
+                .map(|i| {
+                    let (padded, transposed) =
+                        scratch[i * per_image..(i + 1) * per_image].split_at(p.len());
+                    Tile {
+                        a: &transposed[group * og..],
+                        a_rows: &self.grad_rows,
+                        a_width: og,
+                        b: &padded[group * cg * p.plane()..],
+                        b_rows: &self.forward.pixels,
+                    }
+                })
+                .collect();
+            let dw = &mut dw[group * og * rg..(group + 1) * og * rg];
+            let output = Output::rows(dw, rg, None);
+            run_columns_summed(&tiles, &self.forward.taps, output);
+        }
+    }
+}
+
+/// `dst[col * rows + row] = src[row * cols + col]`: a `[rows, cols]`
+/// matrix transposed, in 8x8 blocks of vectors where AVX2 is available.
+fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    assert!(
+        src.len() >= rows * cols && dst.len() >= rows * cols,
+        "transpose: buffers too short"
+    );
+    let blocked = cfg!(target_arch = "x86_64") && available();
+    #[cfg(target_arch = "x86_64")]
+    if blocked {
+        // SAFETY: AVX2 is available, and the blocks lie inside both
+        // buffers, whose lengths were checked.
+        unsafe { transpose_blocks(src, rows, cols, dst) };
+    }
+    let (full_rows, full_cols) = match blocked {
+        true => (rows / 8 * 8, cols / 8 * 8),
+        false => (0, 0),
+    };
+    for row in 0..rows {
+        // The columns the blocks covered, for rows the blocks covered.
+        let first = if row < full_rows { full_cols } else { 0 };
+        for col in first..cols {
+            dst[col * rows + row] = src[row * cols + col];
+        }
+    }
+}
+
+/// The 8x8 blocks of [`transpose`] within the first `rows / 8 * 8` rows
+/// and `cols / 8 * 8` columns.
+///
+/// # Safety
+/// AVX2 must be available, and both buffers must hold `rows * cols` floats.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_blocks(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    for row0 in (0..rows / 8 * 8).step_by(8) {
+        for col0 in (0..cols / 8 * 8).step_by(8) {
+            let mut r = [_mm256_setzero_ps(); 8];
+            for (i, r) in r.iter_mut().enumerate() {
+                // SAFETY: row row0 + i, columns col0..col0 + 8 lie inside.
+                *r = unsafe { _mm256_loadu_ps(s.add((row0 + i) * cols + col0)) };
+            }
+            let t = [
+                _mm256_unpacklo_ps(r[0], r[1]),
+                _mm256_unpackhi_ps(r[0], r[1]),
+                _mm256_unpacklo_ps(r[2], r[3]),
+                _mm256_unpackhi_ps(r[2], r[3]),
+                _mm256_unpacklo_ps(r[4], r[5]),
+                _mm256_unpackhi_ps(r[4], r[5]),
+                _mm256_unpacklo_ps(r[6], r[7]),
+                _mm256_unpackhi_ps(r[6], r[7]),
+            ];
+            let u = [
+                _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+                _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+                _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+                _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+                _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+                _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+                _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+                _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+            ];
+            let columns = [
+                _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+                _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+            ];
+            for (j, column) in columns.into_iter().enumerate() {
+                // SAFETY: output row col0 + j, columns row0..row0 + 8 lie inside.
+                unsafe { _mm256_storeu_ps(d.add((col0 + j) * rows + row0), column) };
+            }
+        }
+    }
+}
+
+/// One product `C[channel, column] = sum over k of A[k, channel] * B[k, column]`
+/// with `A[k, channel] = a[a_rows[k] + channel]` (`channel < a_width`) and
+/// `B[k, column] = b[b_rows[k] + columns[column]]`.
+struct Tile<'a> {
+    a: &'a [f32],
+    a_rows: &'a [u32],
+    a_width: usize,
+    b: &'a [f32],
+    b_rows: &'a [u32],
+}
+
+/// Where a product's results go, plus a bias per output channel if given.
+struct Output<'a> {
+    out: &'a mut [f32],
+    stride: usize,
+    bias: Option<&'a [f32]>,
+    /// `out[column * stride + channel]`, the bias indexed by column, rather
+    /// than `out[channel * stride + column]` with the bias by channel.
+    by_column: bool,
+}
+
+impl Output<'_> {
+    /// Results at `out[channel * stride + column]`.
+    fn rows<'a>(out: &'a mut [f32], stride: usize, bias: Option<&'a [f32]>) -> Output<'a> {
+        Output {
+            out,
+            stride,
+            bias,
+            by_column: false,
+        }
+    }
+
+    /// Results at `out[column * stride + channel]`.
+    fn columns<'a>(out: &'a mut [f32], stride: usize, bias: Option<&'a [f32]>) -> Output<'a> {
+        Output {
+            out,
+            stride,
+            bias,
+            by_column: true,
+        }
+    }
+
+    /// Writes `count` columns from `column0` of channels `channel0..`, with
+    /// `lanes[t][c]` the value of column `column0 + t` and channel
+    /// `channel0 + c`.
+    fn write(
+        &mut self,
+        channel0: usize,
+        channels: usize,
+        column0: usize,
+        count: usize,
+        lanes: &[[f32; LANES * MAX_VECTORS]],
+    ) {
+        if self.by_column {
+            for (t, lanes) in lanes.iter().enumerate().take(count) {
+                let column = column0 + t;
+                let bias = self.bias.map_or(0.0, |b| b[column]);
+                let row = &mut self.out[column * self.stride + channel0..][..channels];
+                for (o, &v) in row.iter_mut().zip(lanes) {
+                    *o = v + bias;
+                }
+            }
+            return;
+        }
+        for c in 0..channels {
+            let channel = channel0 + c;
+            let bias = self.bias.map_or(0.0, |b| b[channel]);
+            let row = &mut self.out[channel * self.stride + column0..][..count];
+            for (o, lanes) in row.iter_mut().zip(lanes) {
+                *o = lanes[c] + bias;
+            }
+        }
+    }
+}
+
+impl Tile<'_> {
+    /// Computes every output into `output`.
+    fn run_columns(&self, columns: &[u32], output: Output<'_>) {
+        run_columns_summed(std::slice::from_ref(self), columns, output);
+    }
+
+    /// Checks that every offset the kernel will read lies inside the slices.
+    fn check(&self, columns: &[u32]) {
+        assert_eq!(
+            self.a_rows.len(),
+            self.b_rows.len(),
+            "direct conv: reduction lengths differ"
+        );
+        // Whole blocks of vectors are read, up to `SLACK` past the width.
+        let read = self.a_width.div_ceil(LANES * MAX_VECTORS) * LANES * MAX_VECTORS;
+        let a_max = self.a_rows.iter().max().map_or(0, |&r| r as usize) + read;
+        let b_max = self.b_rows.iter().max().map_or(0, |&r| r as usize)
+            + columns.iter().max().map_or(0, |&c| c as usize);
+        assert!(
+            a_max <= self.a.len() && (self.b_rows.is_empty() || b_max < self.b.len()),
+            "direct conv: offsets out of bounds"
+        );
+    }
+}
+
+/// The outputs of several tiles with the same shape summed (the weight
+/// gradient over the images of a group), each channel block and column
+/// block summed in registers over every tile's `k`, in tile order.
+fn run_columns_summed(tiles: &[Tile<'_>], columns: &[u32], mut output: Output<'_>) {
+    let Some(first) = tiles.first() else {
+        return;
+    };
+    for tile in tiles {
+        assert_eq!(
+            tile.a_width, first.a_width,
+            "direct conv: tiles differ in width"
+        );
+        tile.check(columns);
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `available()` was checked by the caller before planning
+        // a direct convolution, and `check` bounded every offset.
+        unsafe { blocks::<MAX_VECTORS, 6>(tiles, columns, &mut output) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (columns, &mut output);
+        unreachable!("direct convolution planned without AVX2");
+    }
+}
+
+/// Runs the kernel over blocks of `8 V` channels by `T` columns: `2 T`
+/// accumulators, `V` vectors of `A` and a broadcast fit the 16 registers.
+///
+/// # Safety
+/// AVX2 and FMA must be available, and every offset the tiles and
+/// `columns` form must lie inside their slices (see [`Tile::check`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn blocks<const V: usize, const T: usize>(
+    tiles: &[Tile<'_>],
+    columns: &[u32],
+    output: &mut Output<'_>,
+) {
+    let width = tiles[0].a_width;
+    for channel0 in (0..width).step_by(LANES * V) {
+        for column0 in (0..columns.len()).step_by(T) {
+            let count = (columns.len() - column0).min(T);
+            // Columns past the end repeat offset 0: read, never stored.
+            let mut offsets = [0u32; T];
+            offsets[..count].copy_from_slice(&columns[column0..column0 + count]);
+            let mut acc = [[_mm256_setzero_ps(); V]; T];
+            for tile in tiles {
+                // SAFETY: forwarded from the caller.
+                acc = unsafe { accumulate(acc, tile, channel0, &offsets) };
+            }
+            // Spilled whole, never indexed by `count`, so `acc` stays in
+            // registers in the loop above; written out from memory after.
+            let mut lanes = [[0.0f32; LANES * MAX_VECTORS]; T];
+            for (row, acc) in lanes.iter_mut().zip(&acc) {
+                for (v, &vector) in acc.iter().enumerate() {
+                    // SAFETY: a row holds `LANES * MAX_VECTORS` floats, `v < V`.
+                    unsafe { _mm256_storeu_ps(row.as_mut_ptr().add(LANES * v), vector) };
+                }
+            }
+            let channels = width.saturating_sub(channel0).min(LANES * V);
+            output.write(channel0, channels, column0, count, &lanes);
+        }
+    }
+}
+
+/// `acc[t][v] += A[k, channel0 + 8 v ..] * B[k, offsets[t]]` over every `k`.
+///
+/// # Safety
+/// As [`blocks`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn accumulate<const V: usize, const T: usize>(
+    mut acc: [[__m256; V]; T],
+    tile: &Tile<'_>,
+    channel0: usize,
+    offsets: &[u32; T],
+) -> [[__m256; V]; T] {
+    let a = tile.a.as_ptr().wrapping_add(channel0);
+    let b = tile.b.as_ptr();
+    for (&a_row, &b_row) in tile.a_rows.iter().zip(tile.b_rows) {
+        // SAFETY: inside `a` and its slack, by the caller's check.
+        let a_row = unsafe { a.add(a_row as usize) };
+        let mut av = [_mm256_setzero_ps(); V];
+        for (v, value) in av.iter_mut().enumerate() {
+            *value = unsafe { _mm256_loadu_ps(a_row.add(LANES * v)) };
+        }
+        let b_row = unsafe { b.add(b_row as usize) };
+        for t in 0..T {
+            // SAFETY: inside `b`, by the caller's check.
+            let s = _mm256_set1_ps(unsafe { *b_row.add(offsets[t] as usize) });
+            for v in 0..V {
+                acc[t][v] = _mm256_fmadd_ps(av[v], s, acc[t][v]);
+            }
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transposes_every_shape_with_or_without_full_blocks() {
+        for (rows, cols) in [(1, 1), (8, 8), (16, 24), (11, 19), (32, 196), (5, 9)] {
+            let src: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            let mut dst = vec![-1.0; rows * cols];
+            transpose(&src, rows, cols, &mut dst);
+            for row in 0..rows {
+                for col in 0..cols {
+                    assert_eq!(
+                        dst[col * rows + row],
+                        src[row * cols + col],
+                        "{rows}x{cols}"
+                    );
+                }
+            }
+        }
+    }
+}

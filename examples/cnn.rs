@@ -1,0 +1,98 @@
+//! The CNN flagship: PyTorch's MNIST tutorial network (two 5x5 convolutions
+//! with ReLU and 2x2 max pooling, then a 1568-128-10 MLP) trained with Adam.
+//!
+//! Run: `cargo run --release --example cnn` (`-- --help` for the options).
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use descent::prelude::*;
+
+/// Trains the CNN flagship on MNIST and reports test accuracy.
+#[derive(Parser)]
+struct Options {
+    #[command(flatten)]
+    training: common::Training,
+    /// Where the best checkpoint and the plot go.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/cnn"))]
+    out: PathBuf,
+}
+
+/// PyTorch's `Sequential(Conv2d(1, 16, 5, padding=2), ReLU(), MaxPool2d(2),
+/// Conv2d(16, 32, 5, padding=2), ReLU(), MaxPool2d(2), Flatten(),
+/// Linear(1568, 128), ReLU(), Linear(128, 10))`, with the same parameter
+/// names (`0.weight`, `3.weight`, `7.weight`, `9.weight`).
+fn cnn(rng: &mut impl descent::tensor::rand::Rng) -> Sequential {
+    Sequential::new()
+        .push(Conv2d::new(1, 16, 5, rng).padding(2))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Conv2d::new(16, 32, 5, rng).padding(2))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Flatten::new())
+        .push(Dense::new(32 * 7 * 7, 128, rng))
+        .push(Activation::Relu)
+        .push(Dense::new(128, 10, rng))
+}
+
+/// `[n, 784]` pixel rows as `[n, 1, 28, 28]` images (no copy).
+fn images(pixels: Tensor) -> Tensor {
+    let n = pixels.dims()[0];
+    pixels.reshape([n, 1, 28, 28])
+}
+
+fn main() -> std::process::ExitCode {
+    common::report(|| run(Options::parse()))
+}
+
+fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let Options { training, out } = options;
+    let mnist = Mnist::load(&training.data)?;
+    println!(
+        "MNIST from {}: {} training and {} test images",
+        training.data.display(),
+        mnist.train_labels.len(),
+        mnist.test_labels.len()
+    );
+    let train = Dataset::classification(images(mnist.train_images), &mnist.train_labels)?;
+    let test = Dataset::classification(images(mnist.test_images), &mnist.test_labels)?;
+
+    let mut rng = seeded_rng(training.seed);
+    let model = cnn(&mut rng);
+    println!("{}", summary(&model, [1, 1, 28, 28]));
+    let mut opt = common::optimizer(training.optimizer, model.named_parameters(), training.lr)?;
+    let mut loader = DataLoader::new(train, training.batch_size)?.shuffle(training.seed);
+
+    std::fs::create_dir_all(&out)?;
+    let checkpoint = out.join("cnn.ckpt");
+    let started = Instant::now();
+    let history = Trainer::new(&model, opt.as_mut(), Loss::CrossEntropy)
+        .epochs(training.epochs)
+        .best_checkpoint(&checkpoint)
+        .fit(&mut loader, Some(&test))?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    load_module(&model, &checkpoint)?;
+    // Batches of 256, as the trainer's validation: an inference tape keeps
+    // each layer's output until it drops, 50 MB for conv1 at 1,000 images.
+    let result = evaluate(&model, &test, 256, Loss::CrossEntropy);
+    let plot = out.join("cnn.svg");
+    history.plot(&plot)?;
+    println!(
+        "test accuracy {:.2}% (loss {:.4}) after {} epochs in {seconds:.2} s ({:.3} s per epoch)",
+        result.accuracy().unwrap_or(0.0) * 100.0,
+        result.loss,
+        history.epochs.len(),
+        seconds / history.epochs.len().max(1) as f64
+    );
+    println!(
+        "best checkpoint: {}\nplot: {}",
+        checkpoint.display(),
+        plot.display()
+    );
+    Ok(())
+}

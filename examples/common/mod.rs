@@ -1,0 +1,80 @@
+//! What the two MNIST flagships (`mnist`, `cnn`) share: their training
+//! options on the command line, the optimizers they offer, and how they
+//! report an error.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use descent::prelude::*;
+
+/// The options of an MNIST training run.
+#[derive(Args)]
+pub struct Training {
+    /// Directory of the four MNIST files, .gz or raw (full MNIST works too).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
+    pub data: PathBuf,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Samples per gradient step.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// The optimizer.
+    #[arg(long, value_enum, default_value_t = Choice::Adam)]
+    pub optimizer: Choice,
+    /// Seed of the initial weights and the batch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// The optimizers the flagships can train with.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Choice {
+    Adam,
+    Adamw,
+    Sgd,
+    Momentum,
+    Nesterov,
+    Adagrad,
+    Rmsprop,
+}
+
+/// The chosen optimizer over `params`; the learning rate comes from the
+/// command line, so an invalid one is an error, not a panic.
+pub fn optimizer(
+    choice: Choice,
+    params: Vec<(String, Param)>,
+    lr: f64,
+) -> Result<Box<dyn Optimizer>, OptimError> {
+    Ok(match choice {
+        Choice::Adam => Box::new(Optim::try_new(params, Adam::new(lr))?),
+        Choice::Adamw => Box::new(Optim::try_new(params, AdamW::new(lr))?),
+        Choice::Sgd => Box::new(Optim::try_new(params, Sgd::new(lr))?),
+        Choice::Momentum => Box::new(Optim::try_new(
+            params,
+            Sgd::new(lr).momentum(Momentum::Classic(0.9)),
+        )?),
+        Choice::Nesterov => Box::new(Optim::try_new(
+            params,
+            Sgd::new(lr).momentum(Momentum::Nesterov(0.9)),
+        )?),
+        Choice::Adagrad => Box::new(Optim::try_new(params, Adagrad::new(lr))?),
+        Choice::Rmsprop => Box::new(Optim::try_new(params, RmsProp::new(lr))?),
+    })
+}
+
+/// Runs `main`, printing an error in its readable (`Display`) form.
+pub fn report(
+    main: impl FnOnce() -> Result<(), Box<dyn std::error::Error>>,
+) -> std::process::ExitCode {
+    match main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
