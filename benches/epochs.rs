@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo bench --bench epochs -- --workload small-adam [--threads 2] [--epochs 3]`
 //! Workloads: small-adam, small-sgd (784-128-10 MLP, batch 64), large-adam,
-//! large-sgd (784-1024-1024-10, batch 256), linreg (one feature, batch 32).
+//! large-sgd (784-1024-1024-10, batch 256), cnn-adam (the CNN flagship,
+//! batch 64), linreg (one feature, batch 32).
 
 use std::time::Instant;
 
@@ -32,11 +33,16 @@ impl Workload {
         }
         let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))
             .expect("the shipped MNIST subset");
-        let train = Dataset::classification(mnist.train_images, &mnist.train_labels)
-            .expect("a non-empty data set");
+        let images = match net {
+            "cnn" => mnist.train_images.reshape([-1, 1, 28, 28]),
+            _ => mnist.train_images,
+        };
+        let train =
+            Dataset::classification(images, &mnist.train_labels).expect("a non-empty data set");
         let (model, batch): (Box<dyn Module>, usize) = match net {
             "small" => (Box::new(mlp(&[784, 128, 10])), 64),
             "large" => (Box::new(mlp(&[784, 1024, 1024, 10])), 256),
+            "cnn" => (Box::new(cnn()), 64),
             other => panic!("epochs: unknown workload {other:?}"),
         };
         let optimizer: Box<dyn Optimizer> = match optimizer {
@@ -80,6 +86,22 @@ impl Workload {
             self.optimizer.zero_grad();
         }
     }
+}
+
+/// The CNN flagship of `examples/cnn.rs`.
+fn cnn() -> Sequential {
+    let mut rng = seeded_rng(0);
+    Sequential::new()
+        .push(Conv2d::new(1, 16, 5, &mut rng).padding(2))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Conv2d::new(16, 32, 5, &mut rng).padding(2))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Flatten::new())
+        .push(Dense::new(1568, 128, &mut rng))
+        .push(Activation::Relu)
+        .push(Dense::new(128, 10, &mut rng))
 }
 
 fn main() {
