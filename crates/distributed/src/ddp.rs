@@ -149,18 +149,20 @@ impl<'a> DistributedDataParallel<'a> {
     }
 
     /// One training step on this rank's `shard` of a global batch:
-    /// clears the gradients, runs `loss` (forward pass and mean loss over
-    /// the shard) and its backward pass, averages the gradients across
-    /// ranks, and steps `optimizer`. Returns the global batch's mean loss.
-    /// A rank without a shard (`None`) skips the forward pass but takes
-    /// part in the rest.
+    /// clears the model's gradients, runs `loss` (forward pass and mean
+    /// loss over the shard) and its backward pass, averages the gradients
+    /// across ranks, and steps `optimizer`. Returns the global batch's mean
+    /// loss. A rank without a shard (`None`) skips the forward pass but
+    /// takes part in the rest.
     pub fn train_step(
         &mut self,
         shard: Option<&Batch>,
         optimizer: &mut dyn Optimizer,
         loss: impl for<'t> FnOnce(&'t Tape, &Batch) -> Var<'t>,
     ) -> f32 {
-        optimizer.zero_grad();
+        // The model's, not the optimizer's: every parameter of the model is
+        // in the all-reduce, also one the optimizer does not update.
+        self.gradients.clear();
         let (samples, mean_loss) = match shard {
             Some(batch) => {
                 let tape = Tape::new();

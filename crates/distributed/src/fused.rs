@@ -39,6 +39,13 @@ impl FusedGradients {
         }
     }
 
+    /// Clears every parameter's gradient.
+    pub(crate) fn clear(&self) {
+        for param in &self.params {
+            param.zero_grad();
+        }
+    }
+
     /// The packed buffer, for the all-reduce to sum in place.
     pub(crate) fn buffer_mut(&mut self) -> &mut [f32] {
         &mut self.buffer

@@ -60,7 +60,7 @@ fn run_suite() {
     let mpi = Mpi::init().expect("MPI initializes");
     let world = mpi.world();
     assert_eq!(world.size(), 2, "the suite runs on 2 ranks: mpirun -n 2");
-    let tests: [(&str, Test); 10] = [
+    let tests: [(&str, Test); 11] = [
         (
             "every_rank_starts_from_rank_0s_parameters",
             every_rank_starts_from_rank_0s_parameters,
@@ -84,6 +84,10 @@ fn run_suite() {
         (
             "a_short_last_batch_with_an_empty_shard_matches_one_process",
             a_short_last_batch_with_an_empty_shard_matches_one_process,
+        ),
+        (
+            "a_parameter_the_optimizer_does_not_hold_gets_this_steps_gradient",
+            a_parameter_the_optimizer_does_not_hold_gets_this_steps_gradient,
         ),
         (
             "checkpoints_are_written_by_rank_0_only",
@@ -201,7 +205,7 @@ fn train_alone(
     let mut at = Progress::default();
     for _ in 0..steps {
         let batch = shard(&mut sampler, at).expect("one rank has every sample");
-        optimizer.zero_grad();
+        model.zero_grad();
         let tape = Tape::new();
         mean_loss(model, &tape, &batch).backward();
         optimizer.step();
@@ -388,6 +392,35 @@ fn a_short_last_batch_with_an_empty_shard_matches_one_process(world: &Communicat
     );
     let difference = max_difference(&model, &alone);
     assert!(difference <= ADAM_TOLERANCE, "differs by {difference:e}");
+}
+
+fn a_parameter_the_optimizer_does_not_hold_gets_this_steps_gradient(world: &Communicator) {
+    // The first layer is frozen: the optimizer holds the second only.
+    let frozen = |model: &Sequential| Optim::new(model.parameters().split_off(2), Adam::new(0.01));
+    let model = mlp(0);
+    let mut ddp = DistributedDataParallel::new(&model, world).unwrap();
+    let mut shards = sampler(blobs(64), 16, world);
+    train_together(
+        &mut ddp,
+        &model,
+        &mut frozen(&model),
+        &mut shards,
+        Progress::default(),
+        2,
+    );
+
+    let alone = mlp(0);
+    train_alone(&alone, &mut frozen(&alone), blobs(64), 16, 2);
+    let grads = |m: &Sequential| m.parameters()[0].grad().unwrap().to_vec();
+    let difference = grads(&model)
+        .iter()
+        .zip(grads(&alone))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        difference <= ONE_STEP_TOLERANCE,
+        "differs by {difference:e}"
+    );
 }
 
 fn checkpoints_are_written_by_rank_0_only(world: &Communicator) {
