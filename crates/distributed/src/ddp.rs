@@ -65,6 +65,8 @@ pub struct DistributedDataParallel<'a> {
     comm: &'a Communicator,
     gradients: FusedGradients,
     scratch: Vec<f32>,
+    /// Reused by every step, as its buffers are.
+    tape: Tape,
     reductions: usize,
     reduction_time: Duration,
 }
@@ -88,6 +90,7 @@ impl<'a> DistributedDataParallel<'a> {
             comm,
             gradients: FusedGradients::new(model.parameters()),
             scratch: Vec::new(),
+            tape: Tape::new(),
             reductions: 0,
             reduction_time: Duration::ZERO,
         };
@@ -165,8 +168,8 @@ impl<'a> DistributedDataParallel<'a> {
         self.gradients.clear();
         let (samples, mean_loss) = match shard {
             Some(batch) => {
-                let tape = Tape::new();
-                let loss = loss(&tape, batch);
+                self.tape.reset();
+                let loss = loss(&self.tape, batch);
                 loss.backward();
                 (batch.len(), loss.item())
             }
