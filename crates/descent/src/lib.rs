@@ -4,7 +4,9 @@
 //! loop. `use descent::prelude::*` brings in what a training script needs;
 //! the crates behind it are re-exported as [`tensor`], [`autograd`],
 //! [`layers`], [`optim`], [`data`] and [`io`], so a custom op, layer or
-//! optimizer needs no other dependency.
+//! optimizer needs no other dependency. With the `distributed` feature,
+//! `descent::distributed` trains data-parallel across processes and
+//! machines, on MPI.
 //!
 //! # A tour
 //!
@@ -92,6 +94,8 @@
 
 pub use descent_autograd as autograd;
 pub use descent_data as data;
+#[cfg(feature = "distributed")]
+pub use descent_distributed as distributed;
 pub use descent_io as io;
 pub use descent_layers as layers;
 pub use descent_optim as optim;
