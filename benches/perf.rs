@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use descent::prelude::*;
-use descent::tensor::matmul::MatRef;
+use descent::tensor::matmul::{Backend, MatRef};
 
 mod common;
 use common::StepBench;
@@ -248,7 +248,8 @@ fn main() {
         chain_us * 1000.0 / 1001.0
     );
 
-    let backend = if cfg!(feature = "gemm") {
+    let gemm_crate = descent::tensor::matmul::backend() == Backend::Gemm;
+    let backend = if gemm_crate {
         "gemm crate"
     } else {
         "matrixmultiply"
@@ -272,7 +273,7 @@ fn main() {
             runs((2e8 / (p.a[0] * p.a[1] * p.b[0].max(p.b[1])) as f64).clamp(20.0, 400.0) as usize);
         let (raw, raw_gemm) = (p.raw_us(reps), p.raw_gemm_crate_us(reps));
         let framework = p.framework_us(reps);
-        let own = if cfg!(feature = "gemm") {
+        let own = if gemm_crate {
             raw_gemm
         } else {
             raw
@@ -293,7 +294,7 @@ fn main() {
         ("784-1024-1024-10", vec![784, 1024, 1024, 10], 256, 20),
     ] {
         let raw = |p: &Product| {
-            if cfg!(feature = "gemm") {
+            if gemm_crate {
                 p.raw_gemm_crate_us(runs(reps))
             } else {
                 p.raw_us(runs(reps))

@@ -1,10 +1,11 @@
-//! Matrix products through `matrixmultiply::sgemm`, or the `gemm` crate with
-//! the `gemm` feature. Transposed operands are read through strides, never
+//! Matrix products through `matrixmultiply::sgemm` or the `gemm` crate
+//! ([`Backend`]). Transposed operands are read through strides, never
 //! copied. Products large enough to repay a rayon call are split into blocks
 //! of output rows or columns; each element is computed by the same serial
 //! kernel over the same `k` order, so the bits do not depend on threads.
 
 use std::mem::MaybeUninit;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -19,6 +20,33 @@ pub const GEMM_PARALLEL_MIN_MACS: usize = 1 << 27;
 
 /// The fewest output rows (or columns) each thread of a split product gets.
 const GEMM_MIN_SPLIT: usize = 64;
+
+/// The library that computes matrix products.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `matrixmultiply::sgemm`, the default.
+    MatrixMultiply,
+    /// The `gemm` crate (as candle and dfdx use).
+    Gemm,
+}
+
+/// The variable that chooses the [`Backend`]: `matrixmultiply` (the
+/// default) or `gemm`. Read once, at the first product; CI runs the test
+/// suite under both.
+pub const BACKEND_VARIABLE: &str = "DESCENT_GEMM";
+
+/// The backend every product of this process uses (see [`BACKEND_VARIABLE`]).
+///
+/// # Panics
+/// If the variable holds anything but `matrixmultiply` or `gemm`.
+pub fn backend() -> Backend {
+    static CHOICE: OnceLock<Backend> = OnceLock::new();
+    *CHOICE.get_or_init(|| match std::env::var(BACKEND_VARIABLE).as_deref() {
+        Err(_) | Ok("matrixmultiply") => Backend::MatrixMultiply,
+        Ok("gemm") => Backend::Gemm,
+        Ok(other) => panic!("{BACKEND_VARIABLE} is {other:?}; it must be matrixmultiply or gemm"),
+    })
+}
 
 /// A row-major matrix operand, optionally read as its transpose.
 #[derive(Clone, Copy, Debug)]
@@ -111,9 +139,11 @@ fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
     // sums each output element over the same `k` order in any tile, which
     // the split tests below check on 1, 2 and 3 threads.
     // With the gemm backend the crate threads large products itself.
+    let backend = backend();
     let blocks = rayon::current_num_threads();
     let macs = m.saturating_mul(k).saturating_mul(n);
-    let parallel = macs >= GEMM_PARALLEL_MIN_MACS && blocks > 1 && !cfg!(feature = "gemm");
+    let parallel =
+        macs >= GEMM_PARALLEL_MIN_MACS && blocks > 1 && backend == Backend::MatrixMultiply;
     // Every thread packs the whole operand it does not split, so split the
     // output along the larger side: rows when m >= n, else columns.
     let split = match parallel {
@@ -134,6 +164,10 @@ fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
         // the buffers, whose lengths were checked against m, k and n above;
         // concurrent blocks cover disjoint parts of `out`.
         unsafe {
+            let kernel = match backend {
+                Backend::MatrixMultiply => matrixmultiply_kernel,
+                Backend::Gemm => gemm_kernel,
+            };
             kernel(
                 [rows.len(), k, cols.len()],
                 (a.data.as_ptr().offset(rows.start as isize * rsa), rsa, csa),
@@ -161,8 +195,7 @@ fn gemm_slices<T>(a: MatRef, b: MatRef, out: &mut [T], alpha: f32, beta: f32) {
 /// # Safety
 /// The pointers and strides must describe matrices inside live buffers, and
 /// `c` must not alias `a` or `b`.
-#[cfg(not(feature = "gemm"))]
-unsafe fn kernel(
+unsafe fn matrixmultiply_kernel(
     [m, k, n]: [usize; 3],
     (a, rsa, csa): (*const f32, isize, isize),
     (b, rsb, csb): (*const f32, isize, isize),
@@ -174,13 +207,12 @@ unsafe fn kernel(
     unsafe { matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, 1) }
 }
 
-/// As the matrixmultiply version, through the `gemm` crate (whose own
+/// As [`matrixmultiply_kernel`], through the `gemm` crate (whose own
 /// convention is `dst = alpha dst + beta lhs rhs`).
 ///
 /// # Safety
-/// As the matrixmultiply version.
-#[cfg(feature = "gemm")]
-unsafe fn kernel(
+/// As [`matrixmultiply_kernel`].
+unsafe fn gemm_kernel(
     [m, k, n]: [usize; 3],
     (a, rsa, csa): (*const f32, isize, isize),
     (b, rsb, csb): (*const f32, isize, isize),
@@ -217,7 +249,6 @@ unsafe fn kernel(
 /// The `gemm` crate threads a product itself (on rayon's pool); as with
 /// the split above, that only pays for large products on the 2-core target
 /// (from 2^20 multiply-adds the small-MLP step got 2.6x slower).
-#[cfg(feature = "gemm")]
 fn gemm_parallelism(macs: usize) -> gemm::Parallelism {
     if macs >= GEMM_PARALLEL_MIN_MACS {
         gemm::Parallelism::Rayon(rayon::current_num_threads())
@@ -335,6 +366,63 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+
+    /// The operand of a stored tensor.
+    fn operand(t: &Tensor, transposed: bool) -> MatRef<'_> {
+        MatRef {
+            data: t.data(),
+            rows: t.dims()[0],
+            cols: t.dims()[1],
+            transposed,
+        }
+    }
+
+    /// The kernels' common signature.
+    type Kernel = unsafe fn(
+        [usize; 3],
+        (*const f32, isize, isize),
+        (*const f32, isize, isize),
+        (*mut f32, isize),
+        f32,
+        f32,
+    );
+
+    /// `op(a) op(b)` by one kernel on one thread.
+    fn product(kernel: Kernel, a: MatRef, b: MatRef) -> Tensor {
+        let (m, k, n) = (a.op_rows(), a.op_cols(), b.op_cols());
+        let ((rsa, csa), (rsb, csb)) = (a.strides(), b.strides());
+        let mut out = vec![0.0f32; m * n];
+        // SAFETY: the operands and the output are live buffers of the sizes
+        // the strides describe.
+        unsafe {
+            kernel(
+                [m, k, n],
+                (a.data.as_ptr(), rsa, csa),
+                (b.data.as_ptr(), rsb, csb),
+                (out.as_mut_ptr(), n as isize),
+                1.0,
+                0.0,
+            );
+        }
+        Tensor::from_vec(out, [m, n])
+    }
+
+    #[test]
+    fn both_backends_compute_the_same_products() {
+        let mut rng = StdRng::seed_from_u64(4);
+        for (m, k, n, ta, tb) in [
+            (7, 5, 3, false, false),
+            (64, 784, 128, false, true),
+            (33, 17, 65, true, true),
+        ] {
+            let a = Tensor::randn(if ta { [k, m] } else { [m, k] }, &mut rng);
+            let b = Tensor::randn(if tb { [n, k] } else { [k, n] }, &mut rng);
+            let (a, b) = (operand(&a, ta), operand(&b, tb));
+            let ours = product(matrixmultiply_kernel, a, b);
+            let theirs = product(gemm_kernel, a, b);
+            assert!(ours.all_close(&theirs, 1e-5, 1e-4), "{m}x{k}x{n}");
+        }
+    }
 
     fn naive(a: &Tensor, b: &Tensor) -> Tensor {
         let (m, k, n) = (a.dims()[0], a.dims()[1], b.dims()[1]);
