@@ -163,7 +163,8 @@ fn every_optimizer_fits_diabetes_to_the_least_squares_optimum() {
         ("adam lr 0.05", fit_diabetes(Adam::new(0.05), 3000)),
         ("adamw lr 0.05", fit_diabetes(AdamW::new(0.05), 3000)),
         ("adamax lr 0.05", fit_diabetes(Adamax::new(0.05), 3000)),
-        ("nadam lr 0.05", fit_diabetes(NAdam::new(0.05), 3000)),
+        // At lr 0.05 NAdam keeps circling the optimum (R^2 0.514-0.516).
+        ("nadam lr 0.02", fit_diabetes(NAdam::new(0.02), 3000)),
         ("radam lr 0.05", fit_diabetes(RAdam::new(0.05), 3000)),
         ("adadelta lr 0.1", fit_diabetes(Adadelta::new(0.1), 4000)),
     ];
