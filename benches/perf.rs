@@ -273,11 +273,7 @@ fn main() {
             runs((2e8 / (p.a[0] * p.a[1] * p.b[0].max(p.b[1])) as f64).clamp(20.0, 400.0) as usize);
         let (raw, raw_gemm) = (p.raw_us(reps), p.raw_gemm_crate_us(reps));
         let framework = p.framework_us(reps);
-        let own = if gemm_crate {
-            raw_gemm
-        } else {
-            raw
-        };
+        let own = if gemm_crate { raw_gemm } else { raw };
         println!(
             "| {} | {raw:.1} | {raw_gemm:.1} | {framework:.1} | {:.2}x |",
             p.label(),
