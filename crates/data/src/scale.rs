@@ -34,15 +34,17 @@ impl Standardizer {
     pub fn fit(data: &Tensor) -> Standardizer {
         let (rows, width) = fit_shape("Standardizer::fit", data);
         let n = rows as f64;
+        // `chunks` refuses a size of 0; data without columns has no rows to visit.
+        let row_len = width.max(1);
         let mut mean = vec![0.0f64; width];
-        for row in data.data().chunks(width) {
+        for row in data.data().chunks(row_len) {
             for (m, &x) in mean.iter_mut().zip(row) {
                 *m += x as f64;
             }
         }
         mean.iter_mut().for_each(|m| *m /= n);
         let mut variance = vec![0.0f64; width];
-        for row in data.data().chunks(width) {
+        for row in data.data().chunks(row_len) {
             for ((v, &m), &x) in variance.iter_mut().zip(&mean).zip(row) {
                 *v += (x as f64 - m).powi(2);
             }

@@ -122,7 +122,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entries, String> {
 /// reader has already checked against the shape.
 ///
 /// # Errors
-/// If the rank is more than a [`Tensor`] supports.
+/// If the rank is more than a [`Tensor`] supports, or the shape cannot be
+/// a tensor's (see [`shape_fits`]).
 pub(crate) fn f32_tensor(name: &str, shape: &[usize], bytes: &[u8]) -> Result<Tensor, String> {
     if shape.len() > MAX_RANK {
         return Err(format!(
@@ -130,9 +131,28 @@ pub(crate) fn f32_tensor(name: &str, shape: &[usize], bytes: &[u8]) -> Result<Te
             shape.len()
         ));
     }
+    if !shape_fits(shape) {
+        return Err(too_many_elements(name, shape));
+    }
     let values = bytes
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes(b.try_into().expect("chunks of 4 bytes")))
         .collect();
     Ok(Tensor::from_vec(values, shape))
+}
+
+/// Whether a [`Tensor`] can take `shape`: the product of its nonzero
+/// dimensions must fit in `usize`, as `Shape::new` requires. A file's
+/// byte-length check alone passes `[0, 2^40, 2^40]` (no bytes to read),
+/// which `Shape::new` then refuses with a panic.
+pub(crate) fn shape_fits(shape: &[usize]) -> bool {
+    shape
+        .iter()
+        .try_fold(1usize, |product, &d| product.checked_mul(d.max(1)))
+        .is_some()
+}
+
+/// The message for a stored tensor whose shape fails [`shape_fits`].
+pub(crate) fn too_many_elements(name: &str, shape: &[usize]) -> String {
+    format!("tensor {name:?} has shape {shape:?}, more elements than fit in usize")
 }

@@ -15,6 +15,7 @@ use std::path::Path;
 use descent_tensor::{MAX_RANK, Tensor};
 
 use crate::atomic::{read_file, save_file};
+use crate::codec;
 use crate::error::NpyError;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -127,6 +128,7 @@ pub fn decode_npy(bytes: &[u8]) -> Result<Tensor, NpyError> {
     let data_len = shape
         .iter()
         .try_fold(element_size, |len, &d| len.checked_mul(d))
+        .filter(|_| codec::shape_fits(&shape))
         .ok_or_else(|| NpyError::InvalidHeader(format!("shape {shape:?} is too large")))?;
     let data = &bytes[data_start..];
     if data.len() < data_len {

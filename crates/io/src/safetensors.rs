@@ -16,7 +16,7 @@ use ::safetensors::tensor::{Dtype as FileDtype, SafeTensors};
 use descent_tensor::{MAX_RANK, Tensor};
 
 use crate::atomic::{read_file, save_file};
-use crate::codec::LittleEndian;
+use crate::codec::{self, LittleEndian};
 use crate::error::SafetensorsError;
 
 /// How a tensor's elements are stored in a weights file.
@@ -114,7 +114,8 @@ impl Weights {
     ///
     /// # Errors
     /// [`SafetensorsError::Invalid`] for bytes that are not a safetensors
-    /// file, [`SafetensorsError::UnsupportedDtype`] or
+    /// file (or a tensor whose shape no tensor can have),
+    /// [`SafetensorsError::UnsupportedDtype`] or
     /// [`SafetensorsError::UnsupportedRank`] for a tensor descent cannot hold.
     pub fn from_bytes(bytes: &[u8]) -> Result<Weights, SafetensorsError> {
         let (header_len, header) =
@@ -133,6 +134,11 @@ impl Weights {
                     name: name.to_string(),
                     shape: shape.to_vec(),
                 });
+            }
+            if !codec::shape_fits(shape) {
+                return Err(SafetensorsError::Invalid(codec::too_many_elements(
+                    &name, shape,
+                )));
             }
             let (dtype, values) = match info.dtype {
                 FileDtype::F32 => (Dtype::F32, decode(elements, f32::from_le_bytes)),

@@ -36,7 +36,8 @@ pub struct CyclicLr {
     pub max_lr: f64,
     /// Steps of the increasing half-cycle (at least 1).
     pub step_size_up: usize,
-    /// Steps of the decreasing half-cycle; `None` for `step_size_up`.
+    /// Steps of the decreasing half-cycle (at least 1); `None` for
+    /// `step_size_up`.
     pub step_size_down: Option<usize>,
     /// Amplitude policy.
     pub mode: CyclicMode,
@@ -110,6 +111,9 @@ impl Schedule for CyclicLr {
         check::non_negative("base_lr", self.base_lr)?;
         check::non_negative("max_lr", self.max_lr)?;
         check::at_least_one("step_size_up", self.step_size_up)?;
+        if let Some(down) = self.step_size_down {
+            check::at_least_one("step_size_down", down)?;
+        }
         if let CyclicMode::ExpRange { gamma } = self.mode {
             check::non_negative("gamma", gamma)?;
         }

@@ -156,10 +156,12 @@ pub struct CosineAnnealingWarmRestarts {
 
 impl Schedule for CosineAnnealingWarmRestarts {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
-        let (mut start, mut length) = (0, self.t_0);
-        while t >= start + length {
+        // Saturating: a cycle too long to count never ends, where a wrapped
+        // length of 0 made this loop spin forever.
+        let (mut start, mut length) = (0usize, self.t_0);
+        while t >= start.saturating_add(length) {
             start += length;
-            length *= self.t_mult;
+            length = length.saturating_mul(self.t_mult);
         }
         cosine(initial_lr, self.eta_min, (t - start) as f64 / length as f64)
     }

@@ -334,10 +334,10 @@ impl Geometry {
         let [batch, channels, height, width] = [0, 1, 2, 3].map(|a| input.dim(a));
         let [out_channels, group_in, kh, kw] = [0, 1, 2, 3].map(|a| weight.dim(a));
         assert!(
-            group_in * groups == channels && out_channels % groups == 0,
+            group_in.checked_mul(groups) == Some(channels) && out_channels % groups == 0,
             "conv2d: {shapes}: with {groups} group(s) the weight expects {} input channels \
              and out channels divisible by {groups}",
-            group_in * groups
+            group_in.saturating_mul(groups)
         );
         if let Some(bias) = bias {
             assert!(
@@ -345,9 +345,23 @@ impl Geometry {
                 "conv2d: bias of shape {bias:?} for a weight of shape {weight:?}"
             );
         }
-        let span = |k: usize, d: usize| d * (k.max(1) - 1) + 1;
-        let (span_h, span_w) = (span(kh, dilation.h), span(kw, dilation.w));
-        let (padded_h, padded_w) = (height + 2 * padding.h, width + 2 * padding.w);
+        // Sizes are bounded by `isize::MAX`, as every allocation is, so that
+        // neither they nor the signed offsets computed from them wrap around
+        // (a wrapped padding made an all-zero output of the wrong shape).
+        let bounded = |size: Option<usize>| size.filter(|&s| s <= isize::MAX as usize);
+        let span = |k: usize, d: usize| bounded(d.checked_mul(k.max(1) - 1)?.checked_add(1));
+        let padded = |size: usize, pad: usize| bounded(pad.checked_mul(2)?.checked_add(size));
+        let (Some(span_h), Some(span_w), Some(padded_h), Some(padded_w)) = (
+            span(kh, dilation.h),
+            span(kw, dilation.w),
+            padded(height, padding.h),
+            padded(width, padding.w),
+        ) else {
+            panic!(
+                "conv2d: {shapes}: padding {padding} or dilation {dilation} makes a size \
+                 larger than isize::MAX"
+            );
+        };
         assert!(
             kh > 0 && kw > 0 && span_h <= padded_h && span_w <= padded_w,
             "conv2d: {shapes}: the kernel (dilated to {span_h}x{span_w}) does not fit the \

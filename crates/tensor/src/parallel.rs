@@ -1,6 +1,6 @@
 //! When and how kernels split work across rayon threads.
 //!
-//! A rayon call costs 12-49 us on the target machine (DESIGN-NOTES.md), more
+//! A rayon call costs tens of microseconds on the target machine, more
 //! than a whole small element-wise op, so work goes parallel only above
 //! [`PARALLEL_MIN_WORK`] units of work, where one unit is one cheap element
 //! operation (an add) and a transcendental one (exp, tanh) counts

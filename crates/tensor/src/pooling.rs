@@ -69,10 +69,26 @@ impl Windows {
             "{op}: kernel {kernel} and stride {stride} must be positive"
         );
         assert!(
-            2 * padding.h <= kernel.h && 2 * padding.w <= kernel.w,
+            padding.h <= kernel.h / 2 && padding.w <= kernel.w / 2,
             "{op}: padding {padding} must be at most half the kernel {kernel}"
         );
-        let (padded_h, padded_w) = (height + 2 * padding.h, width + 2 * padding.w);
+        // Sizes are bounded by `isize::MAX`, as every allocation is, so that
+        // the signed window offsets and the window's element count cannot
+        // wrap around.
+        let padded = |size: usize, pad: usize| {
+            size.checked_add(2 * pad)
+                .filter(|&padded| padded <= isize::MAX as usize)
+        };
+        let (Some(padded_h), Some(padded_w), Some(_)) = (
+            padded(height, padding.h),
+            padded(width, padding.w),
+            kernel.h.checked_mul(kernel.w),
+        ) else {
+            panic!(
+                "{op}: kernel {kernel} with padding {padding} makes a size larger than \
+                 isize::MAX for input of shape {input:?}"
+            );
+        };
         assert!(
             kernel.h <= padded_h && kernel.w <= padded_w,
             "{op}: kernel {kernel} is larger than the padded input of shape {input:?}"
