@@ -160,6 +160,30 @@ fn the_pytorch_cnn_gives_pytorchs_logits() {
     assert!(worst <= 1e-4, "a logit differs by {worst}");
 }
 
+/// Training follows PyTorch too, not only inference: the gradients of the
+/// mean cross-entropy on the first 64 training images, with the trained
+/// weights, equal the ones PyTorch computed (`data/interop/cnn_grads.py`).
+#[test]
+fn the_pytorch_cnn_gets_pytorchs_gradients() {
+    let model = cnn();
+    load_safetensors(&model, format!("{INTEROP}/cnn.safetensors")).unwrap();
+    let reference = Weights::load(format!("{INTEROP}/cnn_grads.safetensors")).unwrap();
+    let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist")).unwrap();
+    let images = mnist.train_images.narrow(0, 0, 64).reshape([64, 1, 28, 28]);
+    let tape = Tape::new();
+    let logits = model.forward(tape.constant(images));
+    cross_entropy_loss(logits, &mnist.train_labels[..64], Reduction::Mean).backward();
+    for (name, param) in model.named_parameters() {
+        let (_, expected) = reference.get(&name).unwrap();
+        let scale = expected.abs().max().item();
+        let worst = (&param.grad().unwrap() - expected).abs().max().item();
+        assert!(
+            worst <= 1e-4 * scale,
+            "{name}: a gradient differs by {worst} (largest {scale})"
+        );
+    }
+}
+
 #[test]
 fn the_cnn_file_names_what_an_mlp_lacks() {
     // A file for another architecture is refused with every difference
