@@ -7,6 +7,7 @@ use crate::options::rule_options;
 use crate::rule::{UpdateRule, lerp};
 use crate::state::param_state;
 use crate::weight_decay::WeightDecay;
+use crate::wide::widest;
 
 rule_options! {
     /// Adam. Defaults are PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8,
@@ -109,16 +110,29 @@ impl UpdateRule for Adam {
         } else {
             &mut []
         };
-        match (self.amsgrad, c.l2 != 0.0, c.w1 < 0.5) {
-            (false, false, true) => adam_pass::<false, false, true>(&c, param, grad, m, v, v_max),
-            (false, false, false) => adam_pass::<false, false, false>(&c, param, grad, m, v, v_max),
-            (false, true, true) => adam_pass::<false, true, true>(&c, param, grad, m, v, v_max),
-            (false, true, false) => adam_pass::<false, true, false>(&c, param, grad, m, v, v_max),
-            (true, false, true) => adam_pass::<true, false, true>(&c, param, grad, m, v, v_max),
-            (true, false, false) => adam_pass::<true, false, false>(&c, param, grad, m, v, v_max),
-            (true, true, true) => adam_pass::<true, true, true>(&c, param, grad, m, v, v_max),
-            (true, true, false) => adam_pass::<true, true, false>(&c, param, grad, m, v, v_max),
-        }
+        // The whole match goes into the wide copy: one feature check per
+        // parameter.
+        widest(
+            #[inline(always)]
+            || match (self.amsgrad, c.l2 != 0.0, c.w1 < 0.5) {
+                (false, false, true) => {
+                    adam_pass::<false, false, true>(&c, param, grad, m, v, v_max)
+                }
+                (false, false, false) => {
+                    adam_pass::<false, false, false>(&c, param, grad, m, v, v_max)
+                }
+                (false, true, true) => adam_pass::<false, true, true>(&c, param, grad, m, v, v_max),
+                (false, true, false) => {
+                    adam_pass::<false, true, false>(&c, param, grad, m, v, v_max)
+                }
+                (true, false, true) => adam_pass::<true, false, true>(&c, param, grad, m, v, v_max),
+                (true, false, false) => {
+                    adam_pass::<true, false, false>(&c, param, grad, m, v, v_max)
+                }
+                (true, true, true) => adam_pass::<true, true, true>(&c, param, grad, m, v, v_max),
+                (true, true, false) => adam_pass::<true, true, false>(&c, param, grad, m, v, v_max),
+            },
+        );
     }
 }
 
@@ -149,6 +163,7 @@ struct AdamConstants {
 
 /// The element loop of Adam for one configuration: AMSGrad or not, L2 weight
 /// decay or not, and which of PyTorch's two `lerp` forms `1 - beta1` selects.
+#[inline(always)]
 fn adam_pass<const AMSGRAD: bool, const L2: bool, const SMALL_WEIGHT: bool>(
     c: &AdamConstants,
     param: &mut [f32],
@@ -179,5 +194,61 @@ fn adam_pass<const AMSGRAD: bool, const L2: bool, const SMALL_WEIGHT: bool>(
         };
         let denom = second.sqrt() / c.bias_correction2_sqrt + c.eps;
         param[i] += -c.step_size * m[i] / denom;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values spanning signs and magnitudes, some subnormal.
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let exponent = (x % 140) as i32 - 130;
+                let sign = if x & 1 == 0 { 1.0 } else { -1.0 };
+                sign * 2f32.powi(exponent) * (1.0 + (x >> 8) as f32 / (1u32 << 24) as f32)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_wide_copy_gives_the_bits_of_the_baseline_loop() {
+        let c = AdamConstants {
+            sign: 1.0,
+            step_size: 1e-3 / (1.0 - 0.9f32),
+            bias_correction2_sqrt: (1.0f32 - 0.999).sqrt(),
+            eps: 1e-8,
+            l2: 0.01,
+            w1: 0.1,
+            b2: 0.999,
+            w2: 0.001,
+        };
+        // Every tail length of an 8-lane loop, and some full blocks.
+        for n in 0..40 {
+            let grad = values(n, 1);
+            let start = [
+                values(n, 2),
+                values(n, 3),
+                values(n, 4).iter().map(|v| v.abs()).collect(),
+            ];
+            let run = |wide: bool| {
+                let [mut p, mut m, mut v] = start.clone();
+                let mut v_max = vec![0.0; n];
+                let mut pass =
+                    || adam_pass::<true, true, true>(&c, &mut p, &grad, &mut m, &mut v, &mut v_max);
+                if wide {
+                    widest(pass)
+                } else {
+                    pass()
+                }
+                [p, m, v, v_max].map(|x| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            };
+            assert_eq!(run(true), run(false), "{n} elements");
+        }
     }
 }

@@ -56,6 +56,7 @@ mod scheduler;
 mod sgd;
 mod state;
 mod weight_decay;
+mod wide;
 
 pub use adadelta::{Adadelta, AdadeltaState};
 pub use adagrad::{Adagrad, AdagradState};
