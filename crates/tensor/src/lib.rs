@@ -2,8 +2,9 @@
 //!
 //! A [`Tensor`] is a [`Shape`] plus a row-major buffer. Binary ops broadcast
 //! like NumPy, reductions work over all elements or one axis, and
-//! [`Tensor::matmul`] runs on `matrixmultiply`'s sgemm. This crate knows
-//! nothing of gradients; the `descent-autograd` crate builds on it.
+//! [`Tensor::matmul`] runs on the `gemm` crate or `matrixmultiply`
+//! ([`matmul::Backend`]). This crate knows nothing of gradients; the
+//! `descent-autograd` crate builds on it.
 //!
 //! ```
 //! use descent_tensor::Tensor;
