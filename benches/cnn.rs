@@ -6,7 +6,8 @@
 //!
 //! Run: `cargo bench --bench cnn` (`-- --quick` for fewer runs, `-- --epochs`
 //! for the epoch line only; `RAYON_NUM_THREADS=1` for one thread).
-//! `benches/cnn_vs_pytorch.sh` runs the epochs interleaved with PyTorch's.
+//! `benches/compare/run.py --workloads cnn-adam` races the epochs against
+//! PyTorch's.
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -6,7 +6,9 @@
 //! Run: `cargo bench --bench epochs -- --workload small-adam [--threads 2] [--epochs 3]`
 //! Workloads: small-adam, small-sgd (784-128-10 MLP, batch 64), large-adam,
 //! large-sgd (784-1024-1024-10, batch 256), cnn-adam (the CNN flagship,
-//! batch 64), linreg (one feature, batch 32).
+//! batch 64), linreg (one feature, batch 32); and small-gemms, large-gemms:
+//! only the matrix products of an MLP epoch, the floor no training loop on
+//! this backend can go below.
 
 use std::time::Instant;
 
@@ -88,6 +90,61 @@ impl Workload {
     }
 }
 
+/// The matrix products of one MLP training epoch and nothing else: per
+/// batch, each layer's forward `x W^T`, its weight gradient `dy^T x` and,
+/// above the first layer, its input gradient `dy W`.
+struct GemmFloor {
+    /// Per layer: weight `[out, in]`, and per batch size its input
+    /// `[batch, in]` and output gradient `[batch, out]`.
+    layers: Vec<(Tensor, Vec<(Tensor, Tensor)>)>,
+    batches: Vec<usize>,
+}
+
+impl GemmFloor {
+    fn new(sizes: &[usize], batch: usize) -> GemmFloor {
+        let images = 8_000;
+        let mut batches = vec![batch; images / batch];
+        if images % batch > 0 {
+            batches.push(images % batch);
+        }
+        let rng = &mut seeded_rng(0);
+        let mut distinct = batches.clone();
+        distinct.dedup();
+        let layers = sizes
+            .windows(2)
+            .map(|pair| {
+                let operands = distinct
+                    .iter()
+                    .map(|&b| {
+                        (
+                            Tensor::randn([b, pair[0]], rng),
+                            Tensor::randn([b, pair[1]], rng),
+                        )
+                    })
+                    .collect();
+                (Tensor::randn([pair[1], pair[0]], rng), operands)
+            })
+            .collect();
+        GemmFloor { layers, batches }
+    }
+
+    fn epoch(&self) {
+        for &batch in &self.batches {
+            for (depth, (weight, operands)) in self.layers.iter().enumerate() {
+                let (x, dy) = operands
+                    .iter()
+                    .find(|(x, _)| x.dims()[0] == batch)
+                    .expect("operands of every batch size");
+                std::hint::black_box(x.matmul_t(weight));
+                std::hint::black_box(dy.t_matmul(x));
+                if depth > 0 {
+                    std::hint::black_box(dy.matmul(weight));
+                }
+            }
+        }
+    }
+}
+
 /// The CNN flagship of `examples/cnn.rs`.
 fn cnn() -> Sequential {
     let mut rng = seeded_rng(0);
@@ -125,12 +182,25 @@ fn main() {
             .build_global()
             .expect("the first pool");
     }
-    let mut run = Workload::new(&name);
-    run.epoch();
+    let mut epoch: Box<dyn FnMut()> = match name.as_str() {
+        "small-gemms" => {
+            let floor = GemmFloor::new(&[784, 128, 10], 64);
+            Box::new(move || floor.epoch())
+        }
+        "large-gemms" => {
+            let floor = GemmFloor::new(&[784, 1024, 1024, 10], 256);
+            Box::new(move || floor.epoch())
+        }
+        _ => {
+            let mut run = Workload::new(&name);
+            Box::new(move || run.epoch())
+        }
+    };
+    epoch();
     let mut times: Vec<f64> = (0..epochs)
         .map(|_| {
             let start = Instant::now();
-            run.epoch();
+            epoch();
             start.elapsed().as_secs_f64()
         })
         .collect();

@@ -76,23 +76,6 @@ fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         .fit(&mut loader, Some(&test))?;
     let seconds = started.elapsed().as_secs_f64();
 
-    load_module(&model, &checkpoint)?;
-    // Batches of 256, as the trainer's validation: an inference tape keeps
-    // each layer's output until it drops, 50 MB for conv1 at 1,000 images.
-    let result = evaluate(&model, &test, 256, Loss::CrossEntropy);
     let plot = out.join("cnn.svg");
-    history.plot(&plot)?;
-    println!(
-        "test accuracy {:.2}% (loss {:.4}) after {} epochs in {seconds:.2} s ({:.3} s per epoch)",
-        result.accuracy().unwrap_or(0.0) * 100.0,
-        result.loss,
-        history.epochs.len(),
-        seconds / history.epochs.len().max(1) as f64
-    );
-    println!(
-        "best checkpoint: {}\nplot: {}",
-        checkpoint.display(),
-        plot.display()
-    );
-    Ok(())
+    common::finish(&model, &test, &history, seconds, &checkpoint, &plot)
 }

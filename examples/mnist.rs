@@ -52,21 +52,6 @@ fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         .fit(&mut loader, Some(&test))?;
     let seconds = started.elapsed().as_secs_f64();
 
-    load_module(&model, &checkpoint)?;
-    let result = evaluate(&model, &test, 1000, Loss::CrossEntropy);
     let plot = out.join("mnist.svg");
-    history.plot(&plot)?;
-    println!(
-        "test accuracy {:.2}% (loss {:.4}) after {} epochs in {seconds:.2} s ({:.3} s per epoch)",
-        result.accuracy().unwrap_or(0.0) * 100.0,
-        result.loss,
-        history.epochs.len(),
-        seconds / history.epochs.len().max(1) as f64
-    );
-    println!(
-        "best checkpoint: {}\nplot: {}",
-        checkpoint.display(),
-        plot.display()
-    );
-    Ok(())
+    common::finish(&model, &test, &history, seconds, &checkpoint, &plot)
 }

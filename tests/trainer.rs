@@ -196,3 +196,41 @@ fn evaluate_and_fit_leave_the_model_in_its_mode() {
         .unwrap();
     assert!(!model.is_training(), "fit left the model in training mode");
 }
+
+#[test]
+fn a_non_finite_loss_leaves_the_last_good_checkpoint_on_disk() {
+    // lr 0.2 on this line doubles the error every step: the loss passes
+    // f32's range after ~130 epochs, every epoch after the first worse.
+    let x = Tensor::from([[1.0], [2.0], [3.0], [4.0]]);
+    let data = Dataset::new(x, Tensor::from([[2.0], [4.0], [6.0], [8.0]])).unwrap();
+    let model = Sequential::new().push(Dense::new(1, 1, &mut seeded_rng(0)));
+    let mut opt = Optim::new(model.named_parameters(), Sgd::new(0.2));
+    let mut loader = DataLoader::new(data.clone(), 4).unwrap();
+    let path = temp_dir("diverging").join("best.ckpt");
+    let err = Trainer::new(&model, &mut opt, Loss::MeanSquaredError)
+        .epochs(1000)
+        .best_checkpoint(&path)
+        .quiet()
+        .fit(&mut loader, Some(&data))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrainError::NonFiniteLoss { .. } | TrainError::NonFiniteValidation { .. }
+        ),
+        "{err}"
+    );
+    // The file holds the first epoch's weights, finite and whole.
+    let restored = Sequential::new().push(Dense::new(1, 1, &mut seeded_rng(9)));
+    load_module(&restored, &path).unwrap();
+    let weights: Vec<f32> = restored
+        .parameters()
+        .iter()
+        .flat_map(|p| p.value().to_vec())
+        .collect();
+    assert!(
+        weights.iter().all(|w| w.is_finite() && w.abs() < 100.0),
+        "{weights:?}"
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}

@@ -11,6 +11,7 @@ Adam is lr 1e-3 (`--fused` for PyTorch's fused kernel), SGD lr 0.1 (0.01 for lin
 Run: python3 benches/compare/torch_peer.py --workload small-adam --threads 2 [--fused]
 """
 import argparse
+import sys
 import json
 import statistics
 import time
@@ -54,8 +55,11 @@ def setup(workload, fused):
     model = model()
     if net == "cnn":
         x = x.reshape(-1, 1, 28, 28)
-    opt = (torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused) if optimizer == "adam"
-           else torch.optim.SGD(model.parameters(), lr=0.1))
+    optimizers = {"adam": lambda: torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused),
+                  "sgd": lambda: torch.optim.SGD(model.parameters(), lr=0.1)}
+    if optimizer not in optimizers:
+        sys.exit(f"torch_peer.py: unknown workload {workload!r}")
+    opt = optimizers[optimizer]()
     return model, opt, x, y, batch, F.cross_entropy
 
 
