@@ -507,7 +507,9 @@ fn one_rank_saves_and_two_ranks_resume(world: &Communicator) {
 }
 
 /// A child job: rank 1 fails at its fourth step, while rank 0 waits for
-/// it in the all-reduce.
+/// it in the all-reduce; or, for `mpi_error`, an MPI call fails at the
+/// fourth step: rank 1's model has shrunk underneath the wrapper, so rank
+/// 0's broadcast of the parameters is longer than rank 1's buffer.
 fn run_scenario(scenario: &str) {
     let mpi = Mpi::init().expect("MPI initializes");
     let world = mpi.world();
@@ -517,7 +519,12 @@ fn run_scenario(scenario: &str) {
     let mut shards = sampler(blobs(400), 8, world);
     let mut at = Progress::default();
     for step in 0..40 {
-        if world.rank() == 1 && step == 3 {
+        if step == 3 && scenario == "mpi_error" {
+            if world.rank() == 1 {
+                *model.parameters()[0].value_mut() = Tensor::zeros([1]);
+            }
+            ddp.broadcast_state();
+        } else if world.rank() == 1 && step == 3 {
             match scenario {
                 "panic" => panic!("simulated failure on rank 1"),
                 "die" => std::process::abort(),
@@ -539,7 +546,7 @@ fn run_failure_scenarios() {
         println!("mpirun not found: skipping the failure scenarios");
         return;
     }
-    let scenarios: [(&str, &str, &[&str]); 2] = [
+    let scenarios: [(&str, &str, &[&str]); 3] = [
         (
             "a_panic_on_one_rank_ends_every_rank",
             "panic",
@@ -552,6 +559,11 @@ fn run_failure_scenarios() {
             "a_rank_that_dies_ends_every_rank",
             "die",
             &["process rank 1"],
+        ),
+        (
+            "a_failed_mpi_call_ends_every_rank",
+            "mpi_error",
+            &["MPI_Bcast failed", "truncated"],
         ),
     ];
     for (name, scenario, expected) in scenarios {
