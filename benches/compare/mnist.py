@@ -26,6 +26,13 @@ def training_set():
     return x.reshape(len(x), -1).astype(np.float32) / np.float32(255), y.astype(np.int64)
 
 
+def test_set():
+    """(x float32 [1000, 784] in [0, 1], y int64 [1000])."""
+    x = _idx(DATA / "t10k-images-idx3-ubyte.gz")
+    y = _idx(DATA / "t10k-labels-idx1-ubyte.gz")
+    return x.reshape(len(x), -1).astype(np.float32) / np.float32(255), y.astype(np.int64)
+
+
 def linreg_data():
     """The seed's line: y = 4 + 3x + N(0, 1), x ~ U[0, 2), 1,000 points."""
     rng = np.random.default_rng(42)

@@ -9,6 +9,7 @@ The workloads match benches/epochs.rs (descent) and numpy_peer.py:
 Adam is lr 1e-3 (`--fused` for PyTorch's fused kernel), SGD lr 0.1 (0.01 for linreg).
 
 Run: python3 benches/compare/torch_peer.py --workload small-adam --threads 2 [--fused]
+     python3 benches/compare/torch_peer.py --workload cnn-adam --epochs 5 --accuracy-seeds 10
 """
 import argparse
 import sys
@@ -20,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mnist import linreg_data, training_set
+from mnist import linreg_data, test_set, training_set
 
 
 def mlp(sizes):
@@ -72,14 +73,41 @@ def epoch(model, opt, x, y, batch, loss_fn, gen):
         opt.step()
 
 
+def accuracies(a):
+    """Test accuracy after a.epochs epochs for seeds 0..a.accuracy_seeds-1, as
+    descent's examples report it (the model the last epoch left)."""
+    xt, yt = test_set()
+    xt, yt = torch.from_numpy(xt), torch.from_numpy(yt)
+    results = []
+    for seed in range(a.accuracy_seeds):
+        torch.manual_seed(seed)
+        model, opt, x, y, batch, loss_fn = setup(a.workload, a.fused)
+        if x.dim() == 4:
+            xt = xt.reshape(-1, 1, 28, 28)
+        gen = torch.Generator().manual_seed(seed)
+        for _ in range(a.epochs):
+            epoch(model, opt, x, y, batch, loss_fn, gen)
+        with torch.no_grad():
+            results.append(100 * (model(xt).argmax(1) == yt).float().mean().item())
+        print(f"seed {seed}: test accuracy {results[-1]:.2f}%", flush=True)
+    print(f"mean {statistics.mean(results):.2f}%" + (
+        f", stdev {statistics.stdev(results):.2f}" if len(results) > 1 else ""))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workload", required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--fused", action="store_true")
+    ap.add_argument("--accuracy-seeds", type=int, default=0,
+                    help="instead of timing, train --epochs epochs from each of seeds 0..N-1 and "
+                         "print the test accuracy of each")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.accuracy_seeds:
+        accuracies(a)
+        return
     torch.manual_seed(0)
     model, opt, x, y, batch, loss_fn = setup(a.workload, a.fused)
     gen = torch.Generator().manual_seed(0)
