@@ -89,6 +89,24 @@ fn embedding_rejects_out_of_range_indices() {
 }
 
 #[test]
+fn embedding_as_a_module_rejects_indices_that_are_not_whole_and_non_negative() {
+    for (index, message) in [
+        (-1.0, "Embedding: -1 is not a valid index"),
+        (1.5, "Embedding: 1.5 is not a valid index"),
+        (f32::NAN, "Embedding: NaN is not a valid index"),
+    ] {
+        let panic = std::panic::catch_unwind(|| {
+            let tape = Tape::new();
+            let embedding = Embedding::new(6, 2, &mut seeded_rng(0));
+            embedding.forward(tape.constant(Tensor::from([0.0, index])));
+        })
+        .expect_err("a bad index is refused");
+        let text = panic.downcast_ref::<String>().expect("a formatted message");
+        assert!(text.contains(message), "{text}");
+    }
+}
+
+#[test]
 fn summary_of_the_mnist_mlp_lists_its_layers_and_101770_parameters() {
     let mut rng = seeded_rng(0);
     let mlp = Sequential::new()

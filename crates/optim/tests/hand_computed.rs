@@ -256,6 +256,11 @@ fn adam_adamw_and_amsgrad() {
         adam(0.05, 0.8, 0.99, 1e-8, 0.1, true, false),
     );
     assert_matches(
+        "adam eps",
+        run(Adam::new(0.05).eps(0.01)),
+        adam(0.05, 0.9, 0.999, 0.01, 0.0, false, false),
+    );
+    assert_matches(
         "adamw",
         run(AdamW::new(1e-3)),
         adam(1e-3, 0.9, 0.999, 1e-8, 0.01, false, true),
@@ -270,23 +275,38 @@ fn adam_adamw_and_amsgrad() {
 
 #[test]
 fn adamax_nadam_radam_adadelta() {
-    let adamax = |lr: f64, wd: f64| {
+    let adamax = |lr: f64, (b1, b2): (f64, f64), eps: f64, wd: f64| {
         reference(move |t, theta: &mut f64, g, s: &mut Moments| {
             let g = g + wd * *theta;
-            s.m = 0.9 * s.m + 0.1 * g;
-            s.v = (0.999 * s.v).max(g.abs() + 1e-8);
-            *theta -= lr / (1.0 - 0.9f64.powi(t as i32)) * s.m / s.v;
+            s.m = b1 * s.m + (1.0 - b1) * g;
+            s.v = (b2 * s.v).max(g.abs() + eps);
+            *theta -= lr / (1.0 - b1.powi(t as i32)) * s.m / s.v;
         })
     };
-    assert_matches("adamax", run(Adamax::default()), adamax(2e-3, 0.0));
+    let defaults = ((0.9, 0.999), 1e-8);
+    assert_matches(
+        "adamax",
+        run(Adamax::default()),
+        adamax(2e-3, defaults.0, defaults.1, 0.0),
+    );
     let options = Adamax::default().weight_decay(0.1);
-    assert_matches("adamax wd", run(options), adamax(2e-3, 0.1));
+    assert_matches(
+        "adamax wd",
+        run(options),
+        adamax(2e-3, defaults.0, defaults.1, 0.1),
+    );
+    let options = Adamax::new(0.01).betas((0.8, 0.99)).eps(0.05);
+    assert_matches(
+        "adamax betas eps",
+        run(options),
+        adamax(0.01, (0.8, 0.99), 0.05, 0.0),
+    );
 
-    let nadam = |lr: f64, wd: f64, decoupled: bool| {
+    let nadam_with = |lr: f64, wd: f64, decoupled: bool, psi: f64, eps: f64| {
         let mut mu_product = [1.0f64; 3];
         let mut index = 0;
         reference(move |t, theta: &mut f64, g, s: &mut Moments| {
-            let (b1, b2, psi, eps) = (0.9, 0.999, 4e-3, 1e-8);
+            let (b1, b2) = (0.9, 0.999);
             let mut g = g;
             if decoupled {
                 *theta *= 1.0 - lr * wd;
@@ -306,11 +326,18 @@ fn adamax_nadam_radam_adadelta() {
             *theta -= lr * mu_next * s.m / (1.0 - *product * mu_next) / (v_hat.sqrt() + eps);
         })
     };
+    let nadam = |lr: f64, wd: f64, decoupled: bool| nadam_with(lr, wd, decoupled, 4e-3, 1e-8);
     assert_matches("nadam", run(NAdam::default()), nadam(2e-3, 0.0, false));
     let options = NAdam::default().weight_decay(WeightDecay::L2(0.1));
     assert_matches("nadam wd", run(options), nadam(2e-3, 0.1, false));
     let options = NAdam::default().weight_decay(WeightDecay::Decoupled(0.1));
     assert_matches("nadam decoupled", run(options), nadam(2e-3, 0.1, true));
+    let options = NAdam::default().momentum_decay(0.5).eps(0.05);
+    assert_matches(
+        "nadam momentum_decay eps",
+        run(options),
+        nadam_with(2e-3, 0.0, false, 0.5, 0.05),
+    );
 
     let radam = |lr: f64, b2: f64, wd: f64, steps: usize| {
         reference_steps(steps, move |t, theta: &mut f64, g, s: &mut Moments| {
