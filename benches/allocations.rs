@@ -7,6 +7,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
+// Each benchmark binary uses part of the shared code.
+#[allow(dead_code)]
 mod common;
 use common::StepBench;
 

@@ -16,6 +16,11 @@ use descent::prelude::*;
 use descent::tensor::LayerGradsWanted;
 use descent::tensor::matmul::{MatRef, gemm};
 
+// Each benchmark binary uses part of the shared code.
+#[allow(dead_code)]
+mod common;
+use common::cnn;
+
 /// Median time of `f` in milliseconds over `runs` runs after one warm-up.
 fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
     f();
@@ -137,22 +142,6 @@ fn matrix(t: &Tensor, transposed: bool) -> MatRef<'_> {
         cols: t.dims()[1],
         transposed,
     }
-}
-
-/// The flagship CNN of `examples/cnn.rs`.
-fn cnn() -> Sequential {
-    let mut rng = seeded_rng(0);
-    Sequential::new()
-        .push(Conv2d::new(1, 16, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Conv2d::new(16, 32, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Flatten::new())
-        .push(Dense::new(1568, 128, &mut rng))
-        .push(Activation::Relu)
-        .push(Dense::new(128, 10, &mut rng))
 }
 
 /// Seconds per training epoch (Adam, batch 64, the shipped 8,000 images):

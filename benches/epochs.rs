@@ -17,7 +17,7 @@ use descent::prelude::*;
 // Each benchmark binary uses part of the shared code.
 #[allow(dead_code)]
 mod common;
-use common::mlp;
+use common::{cnn, mlp};
 
 /// One workload: a model, its optimizer, its batches and its loss.
 struct Workload {
@@ -143,22 +143,6 @@ impl GemmFloor {
             }
         }
     }
-}
-
-/// The CNN flagship of `examples/cnn.rs`.
-fn cnn() -> Sequential {
-    let mut rng = seeded_rng(0);
-    Sequential::new()
-        .push(Conv2d::new(1, 16, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Conv2d::new(16, 32, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Flatten::new())
-        .push(Dense::new(1568, 128, &mut rng))
-        .push(Activation::Relu)
-        .push(Dense::new(128, 10, &mut rng))
 }
 
 fn main() {

@@ -13,6 +13,8 @@ use std::time::Instant;
 use descent::prelude::*;
 use descent::tensor::matmul::{Backend, MatRef};
 
+// Each benchmark binary uses part of the shared code.
+#[allow(dead_code)]
 mod common;
 use common::StepBench;
 

@@ -5,6 +5,9 @@
 
 use descent::prelude::*;
 
+mod common;
+use common::flagship_cnn;
+
 fn mnist() -> (Dataset, Dataset) {
     let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist")).unwrap();
     let images = |pixels: Tensor| {
@@ -15,21 +18,6 @@ fn mnist() -> (Dataset, Dataset) {
         Dataset::classification(images(mnist.train_images), &mnist.train_labels).unwrap(),
         Dataset::classification(images(mnist.test_images), &mnist.test_labels).unwrap(),
     )
-}
-
-fn flagship(seed: u64) -> Sequential {
-    let mut rng = seeded_rng(seed);
-    Sequential::new()
-        .push(Conv2d::new(1, 16, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Conv2d::new(16, 32, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Flatten::new())
-        .push(Dense::new(1568, 128, &mut rng))
-        .push(Activation::Relu)
-        .push(Dense::new(128, 10, &mut rng))
 }
 
 /// A small CNN with batch norm and global average pooling.
@@ -55,7 +43,7 @@ fn with_batch_norm(seed: u64) -> Sequential {
 #[test]
 fn one_epoch_of_the_cnn_reaches_88_percent() {
     let (train, test) = mnist();
-    let model = flagship(0);
+    let model = flagship_cnn(0);
     let mut opt = Optim::new(model.parameters(), Adam::new(1e-3));
     let mut loader = DataLoader::new(train, 64).unwrap().shuffle(0);
     Trainer::new(&model, &mut opt, Loss::CrossEntropy)

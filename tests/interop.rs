@@ -3,6 +3,9 @@
 
 use descent::prelude::*;
 
+mod common;
+use common::flagship_cnn;
+
 const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/interop");
 
 /// What PyTorch computed: every tensor's name and shape, and the logits of
@@ -43,6 +46,12 @@ fn reference(name: &str) -> Reference {
         rows.iter().flatten().map(|&x| x as f32),
     );
     Reference { parameters, logits }
+}
+
+/// The largest absolute difference between two tensors of one shape.
+fn largest_difference(a: &Tensor, b: &Tensor) -> f32 {
+    assert_eq!(a.dims(), b.dims());
+    (a - b).abs().max().item()
 }
 
 /// The images PyTorch classified: the first 32 of the shipped test set,
@@ -88,12 +97,7 @@ fn the_pytorch_mlp_gives_pytorchs_logits() {
         load_safetensors(&model, format!("{INTEROP}/mlp.safetensors")).unwrap();
         let logits = model.forward(Tape::eval().constant(images.clone())).value();
         assert_eq!(logits.dims(), &[32, 10]);
-        let worst = logits
-            .data()
-            .iter()
-            .zip(reference.logits.data())
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let worst = largest_difference(&logits, &reference.logits);
         assert!(worst <= 1e-4, "fused {fused}: a logit differs by {worst}");
     }
 }
@@ -115,28 +119,10 @@ fn a_descent_model_saved_and_reloaded_keeps_pytorchs_logits() {
     assert!(logits.all_close(&reference.logits, 0.0, 1e-4));
 }
 
-/// PyTorch's `Sequential(Conv2d(1, 16, 5, padding=2), ReLU(), MaxPool2d(2),
-/// Conv2d(16, 32, 5, padding=2), ReLU(), MaxPool2d(2), Flatten(),
-/// Linear(1568, 128), ReLU(), Linear(128, 10))`.
-fn cnn() -> Sequential {
-    let mut rng = seeded_rng(0);
-    Sequential::new()
-        .push(Conv2d::new(1, 16, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Conv2d::new(16, 32, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Flatten::new())
-        .push(Dense::new(1568, 128, &mut rng))
-        .push(Activation::Relu)
-        .push(Dense::new(128, 10, &mut rng))
-}
-
 #[test]
 fn the_pytorch_cnn_gives_pytorchs_logits() {
     let reference = reference("cnn_logits.json");
-    let model = cnn();
+    let model = flagship_cnn(0);
     let mut names: Vec<(String, Vec<usize>)> = model
         .state_dict()
         .into_iter()
@@ -151,12 +137,7 @@ fn the_pytorch_cnn_gives_pytorchs_logits() {
     let images = first_test_images().reshape([32, 1, 28, 28]);
     let logits = model.forward(Tape::eval().constant(images)).value();
     assert_eq!(logits.dims(), &[32, 10]);
-    let worst = logits
-        .data()
-        .iter()
-        .zip(reference.logits.data())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let worst = largest_difference(&logits, &reference.logits);
     assert!(worst <= 1e-4, "a logit differs by {worst}");
 }
 
@@ -165,7 +146,7 @@ fn the_pytorch_cnn_gives_pytorchs_logits() {
 /// weights, equal the ones PyTorch computed (`data/interop/cnn_grads.py`).
 #[test]
 fn the_pytorch_cnn_gets_pytorchs_gradients() {
-    let model = cnn();
+    let model = flagship_cnn(0);
     load_safetensors(&model, format!("{INTEROP}/cnn.safetensors")).unwrap();
     let reference = Weights::load(format!("{INTEROP}/cnn_grads.safetensors")).unwrap();
     let mnist = Mnist::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist")).unwrap();
@@ -176,7 +157,7 @@ fn the_pytorch_cnn_gets_pytorchs_gradients() {
     for (name, param) in model.named_parameters() {
         let (_, expected) = reference.get(&name).unwrap();
         let scale = expected.abs().max().item();
-        let worst = (&param.grad().unwrap() - expected).abs().max().item();
+        let worst = largest_difference(&param.grad().unwrap(), expected);
         assert!(
             worst <= 1e-4 * scale,
             "{name}: a gradient differs by {worst} (largest {scale})"

@@ -77,3 +77,19 @@ pub fn mnist_setup() -> (Sequential, Optim<Adam>, DataLoader) {
     let loader = DataLoader::new(train, 64).expect("batch > 0").shuffle(0);
     (model, opt, loader)
 }
+
+/// The CNN flagship of `examples/cnn.rs`, seeded with 0.
+pub fn cnn() -> Sequential {
+    let mut rng = seeded_rng(0);
+    Sequential::new()
+        .push(Conv2d::new(1, 16, 5, &mut rng).padding(2))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Conv2d::new(16, 32, 5, &mut rng).padding(2))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Flatten::new())
+        .push(Dense::new(1568, 128, &mut rng))
+        .push(Activation::Relu)
+        .push(Dense::new(128, 10, &mut rng))
+}
