@@ -1,33 +1,33 @@
-//! Direct convolution with AVX2 and FMA, without im2col and without
-//! packing.
+//! Direct convolution with AVX2 and FMA (or AVX-512), without im2col and
+//! without packing.
 //!
 //! matrixmultiply packs both operands of every product, so im2col plus GEMM
 //! copies each column matrix twice before the multiply-adds start; for a
 //! small CNN those copies cost half as much as the arithmetic
 //! (`cargo bench --bench cnn`). Here one register-tiled outer-product kernel
-//! reads the operands where they lie:
+//! ([`kernel`]) reads the operands where they lie:
 //!
 //! `acc[t][v] += A_k[v] * B_k[t]`, summed over `k`,
 //!
-//! where `A_k[v]` is 8 consecutive floats of a row of `A` and `B_k[t]` one
-//! float of `B` at `b_k[k] + b_t[t]`. With `A` the transposed weight
-//! (`[taps, out]`) and `B` the zero-padded image, `b_k` the taps' offsets
-//! and `b_t` the output pixels', the tile is 8 `V` output channels by `T`
-//! pixels of the convolution: im2col becomes offset arithmetic. The input's
-//! gradient is the same kernel over the padded output gradient with the
-//! flipped weight; the weight's gradient has `A` the transposed output
-//! gradient and `k` running over pixels. Each output is summed over `k` in
-//! order inside one tile, so the bits do not depend on threads.
-//!
-//! 256-bit vectors rather than AVX-512: two 256-bit FMAs per cycle match
-//! one 512-bit FMA on the target (AMD Zen 4), the intrinsics are stable
-//! since Rust 1.27 (the workspace's MSRV is 1.85), and most x86 machines
-//! have them. Elsewhere convolutions run im2col plus GEMM.
+//! where `A_k[v]` is a vector of consecutive floats of a row of `A` and
+//! `B_k[t]` one float of `B` at `b_k[k] + b_t[t]`. With `A` the transposed
+//! weight (`[taps, out]`) and `B` the zero-padded image, `b_k` the taps'
+//! offsets and `b_t` the output pixels', the tile is `V` vectors of output
+//! channels by `T` pixels of the convolution: im2col becomes offset
+//! arithmetic. The input's gradient is the same kernel over the padded
+//! output gradient with the flipped weight; the weight's gradient has `A`
+//! the transposed output gradient and `k` running over pixels. Each output
+//! is summed over `k` in order inside one tile, so the bits depend neither
+//! on threads nor on the vector width. Elsewhere convolutions run im2col
+//! plus GEMM.
+
+mod kernel;
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
 use super::Geometry;
+use kernel::{Output, SLACK, Tile, run_columns_summed};
 
 /// Whether this machine runs the direct kernels.
 pub(super) fn available() -> bool {
@@ -44,16 +44,6 @@ pub(super) fn available() -> bool {
 /// The smallest reduction (taps, or output channels times taps) worth a
 /// direct kernel.
 pub(super) const MIN_REDUCTION: usize = 16;
-
-/// Floats past the end of every `A` operand the kernel may read: whole
-/// vectors are loaded, and lanes past the operand's width are discarded.
-const SLACK: usize = LANES * MAX_VECTORS;
-
-/// Floats in a vector.
-const LANES: usize = 8;
-
-/// The most vectors a tile spans.
-const MAX_VECTORS: usize = 2;
 
 /// From this many taps the forward pass puts output channels in the
 /// vectors; below it, a tile's results (written out one float at a time)
@@ -530,207 +520,6 @@ unsafe fn transpose_blocks(src: &[f32], rows: usize, cols: usize, dst: &mut [f32
             }
         }
     }
-}
-
-/// One product `C[channel, column] = sum over k of A[k, channel] * B[k, column]`
-/// with `A[k, channel] = a[a_rows[k] + channel]` (`channel < a_width`) and
-/// `B[k, column] = b[b_rows[k] + columns[column]]`.
-struct Tile<'a> {
-    a: &'a [f32],
-    a_rows: &'a [u32],
-    a_width: usize,
-    b: &'a [f32],
-    b_rows: &'a [u32],
-}
-
-/// Where a product's results go, plus a bias per output channel if given.
-struct Output<'a> {
-    out: &'a mut [f32],
-    stride: usize,
-    bias: Option<&'a [f32]>,
-    /// `out[column * stride + channel]`, the bias indexed by column, rather
-    /// than `out[channel * stride + column]` with the bias by channel.
-    by_column: bool,
-}
-
-impl Output<'_> {
-    /// Results at `out[channel * stride + column]`.
-    fn rows<'a>(out: &'a mut [f32], stride: usize, bias: Option<&'a [f32]>) -> Output<'a> {
-        Output {
-            out,
-            stride,
-            bias,
-            by_column: false,
-        }
-    }
-
-    /// Results at `out[column * stride + channel]`.
-    fn columns<'a>(out: &'a mut [f32], stride: usize, bias: Option<&'a [f32]>) -> Output<'a> {
-        Output {
-            out,
-            stride,
-            bias,
-            by_column: true,
-        }
-    }
-
-    /// Writes `count` columns from `column0` of channels `channel0..`, with
-    /// `lanes[t][c]` the value of column `column0 + t` and channel
-    /// `channel0 + c`.
-    fn write(
-        &mut self,
-        channel0: usize,
-        channels: usize,
-        column0: usize,
-        count: usize,
-        lanes: &[[f32; LANES * MAX_VECTORS]],
-    ) {
-        if self.by_column {
-            for (t, lanes) in lanes.iter().enumerate().take(count) {
-                let column = column0 + t;
-                let bias = self.bias.map_or(0.0, |b| b[column]);
-                let row = &mut self.out[column * self.stride + channel0..][..channels];
-                for (o, &v) in row.iter_mut().zip(lanes) {
-                    *o = v + bias;
-                }
-            }
-            return;
-        }
-        for c in 0..channels {
-            let channel = channel0 + c;
-            let bias = self.bias.map_or(0.0, |b| b[channel]);
-            let row = &mut self.out[channel * self.stride + column0..][..count];
-            for (o, lanes) in row.iter_mut().zip(lanes) {
-                *o = lanes[c] + bias;
-            }
-        }
-    }
-}
-
-impl Tile<'_> {
-    /// Computes every output into `output`.
-    fn run_columns(&self, columns: &[u32], output: Output<'_>) {
-        run_columns_summed(std::slice::from_ref(self), columns, output);
-    }
-
-    /// Checks that every offset the kernel will read lies inside the slices.
-    fn check(&self, columns: &[u32]) {
-        assert_eq!(
-            self.a_rows.len(),
-            self.b_rows.len(),
-            "direct conv: reduction lengths differ"
-        );
-        // Whole blocks of vectors are read, up to `SLACK` past the width.
-        let read = self.a_width.div_ceil(LANES * MAX_VECTORS) * LANES * MAX_VECTORS;
-        let a_max = self.a_rows.iter().max().map_or(0, |&r| r as usize) + read;
-        let b_max = self.b_rows.iter().max().map_or(0, |&r| r as usize)
-            + columns.iter().max().map_or(0, |&c| c as usize);
-        assert!(
-            a_max <= self.a.len() && (self.b_rows.is_empty() || b_max < self.b.len()),
-            "direct conv: offsets out of bounds"
-        );
-    }
-}
-
-/// The outputs of several tiles with the same shape summed (the weight
-/// gradient over the images of a group), each channel block and column
-/// block summed in registers over every tile's `k`, in tile order.
-fn run_columns_summed(tiles: &[Tile<'_>], columns: &[u32], mut output: Output<'_>) {
-    let Some(first) = tiles.first() else {
-        return;
-    };
-    for tile in tiles {
-        assert_eq!(
-            tile.a_width, first.a_width,
-            "direct conv: tiles differ in width"
-        );
-        tile.check(columns);
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: `available()` was checked by the caller before planning
-        // a direct convolution, and `check` bounded every offset.
-        unsafe { blocks::<MAX_VECTORS, 6>(tiles, columns, &mut output) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (columns, &mut output);
-        unreachable!("direct convolution planned without AVX2");
-    }
-}
-
-/// Runs the kernel over blocks of `8 V` channels by `T` columns: `2 T`
-/// accumulators, `V` vectors of `A` and a broadcast fit the 16 registers.
-///
-/// # Safety
-/// AVX2 and FMA must be available, and every offset the tiles and
-/// `columns` form must lie inside their slices (see [`Tile::check`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn blocks<const V: usize, const T: usize>(
-    tiles: &[Tile<'_>],
-    columns: &[u32],
-    output: &mut Output<'_>,
-) {
-    let width = tiles[0].a_width;
-    for channel0 in (0..width).step_by(LANES * V) {
-        for column0 in (0..columns.len()).step_by(T) {
-            let count = (columns.len() - column0).min(T);
-            // Columns past the end repeat offset 0: read, never stored.
-            let mut offsets = [0u32; T];
-            offsets[..count].copy_from_slice(&columns[column0..column0 + count]);
-            let mut acc = [[_mm256_setzero_ps(); V]; T];
-            for tile in tiles {
-                // SAFETY: forwarded from the caller.
-                acc = unsafe { accumulate(acc, tile, channel0, &offsets) };
-            }
-            // Spilled whole, never indexed by `count`, so `acc` stays in
-            // registers in the loop above; written out from memory after.
-            let mut lanes = [[0.0f32; LANES * MAX_VECTORS]; T];
-            for (row, acc) in lanes.iter_mut().zip(&acc) {
-                for (v, &vector) in acc.iter().enumerate() {
-                    // SAFETY: a row holds `LANES * MAX_VECTORS` floats, `v < V`.
-                    unsafe { _mm256_storeu_ps(row.as_mut_ptr().add(LANES * v), vector) };
-                }
-            }
-            let channels = width.saturating_sub(channel0).min(LANES * V);
-            output.write(channel0, channels, column0, count, &lanes);
-        }
-    }
-}
-
-/// `acc[t][v] += A[k, channel0 + 8 v ..] * B[k, offsets[t]]` over every `k`.
-///
-/// # Safety
-/// As [`blocks`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn accumulate<const V: usize, const T: usize>(
-    mut acc: [[__m256; V]; T],
-    tile: &Tile<'_>,
-    channel0: usize,
-    offsets: &[u32; T],
-) -> [[__m256; V]; T] {
-    let a = tile.a.as_ptr().wrapping_add(channel0);
-    let b = tile.b.as_ptr();
-    for (&a_row, &b_row) in tile.a_rows.iter().zip(tile.b_rows) {
-        // SAFETY: inside `a` and its slack, by the caller's check.
-        let a_row = unsafe { a.add(a_row as usize) };
-        let mut av = [_mm256_setzero_ps(); V];
-        for (v, value) in av.iter_mut().enumerate() {
-            *value = unsafe { _mm256_loadu_ps(a_row.add(LANES * v)) };
-        }
-        let b_row = unsafe { b.add(b_row as usize) };
-        for t in 0..T {
-            // SAFETY: inside `b`, by the caller's check.
-            let s = _mm256_set1_ps(unsafe { *b_row.add(offsets[t] as usize) });
-            for v in 0..V {
-                acc[t][v] = _mm256_fmadd_ps(av[v], s, acc[t][v]);
-            }
-        }
-    }
-    acc
 }
 
 #[cfg(test)]
