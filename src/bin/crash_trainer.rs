@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opt.step();
         opt.zero_grad();
         step += 1;
-        if step % 3 == 0 {
+        if step.is_multiple_of(3) {
             let mut checkpoint = Checkpoint::from_module(&net);
             opt.save_state(&mut checkpoint, "optimizer.");
             checkpoint.insert_scalar("step", step as f64);

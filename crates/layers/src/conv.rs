@@ -59,7 +59,9 @@ impl ConvParams {
             self.groups
         );
         assert!(
-            groups > 0 && self.in_channels % groups == 0 && out_channels % groups == 0,
+            groups > 0
+                && self.in_channels.is_multiple_of(groups)
+                && out_channels.is_multiple_of(groups),
             "{layer}: {groups} groups do not divide {} input and {out_channels} output channels",
             self.in_channels
         );

@@ -51,12 +51,11 @@ impl<S: Schedule> Scheduler<S> {
     /// group's rule has none (Adagrad, Adadelta).
     pub fn try_new(schedule: S, optimizer: &mut dyn Optimizer) -> Result<Scheduler<S>, OptimError> {
         schedule.validate()?;
-        if schedule.momentum(0).is_some() {
-            if let Some(group) =
+        if schedule.momentum(0).is_some()
+            && let Some(group) =
                 (0..optimizer.num_groups()).find(|&g| optimizer.momentum(g).is_none())
-            {
-                return Err(OptimError::NoMomentum { group });
-            }
+        {
+            return Err(OptimError::NoMomentum { group });
         }
         let initial_lrs = (0..optimizer.num_groups())
             .map(|g| optimizer.lr(g))

@@ -40,11 +40,11 @@ impl WeightDecay {
     /// factor is computed in f64 and rounded once, as PyTorch's
     /// `param.mul_(1 - lr * weight_decay)` does with Python floats.
     pub(crate) fn decouple(self, lr: f64, param: &mut [f32]) {
-        if let WeightDecay::Decoupled(wd) = self {
-            if wd != 0.0 {
-                let factor = (1.0 - lr * wd) as f32;
-                param.iter_mut().for_each(|p| *p *= factor);
-            }
+        if let WeightDecay::Decoupled(wd) = self
+            && wd != 0.0
+        {
+            let factor = (1.0 - lr * wd) as f32;
+            param.iter_mut().for_each(|p| *p *= factor);
         }
     }
 }

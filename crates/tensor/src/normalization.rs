@@ -389,7 +389,7 @@ impl Tensor {
     /// per-element tensors hold `normalized` elements.
     fn rows_of(&self, op: &str, normalized: usize, per_element: &[Option<&Tensor>]) -> usize {
         assert!(
-            normalized > 0 && self.numel() % normalized == 0,
+            normalized > 0 && self.numel().is_multiple_of(normalized),
             "{op}: {normalized} normalized elements do not divide shape {:?}",
             self.shape()
         );

@@ -97,7 +97,7 @@ fn infer_shape(op: &str, dims: &[i64], numel: usize) -> Shape {
     }
     if let Some(axis) = inferred {
         assert!(
-            known != 0 && numel % known == 0,
+            known != 0 && numel.is_multiple_of(known),
             "{op}: cannot infer the -1 of shape {dims:?} for {numel} elements"
         );
         resolved[axis] = numel / known;
