@@ -79,6 +79,11 @@ impl Workload {
     }
 
     fn epoch(&mut self) {
+        // As `Trainer::fit` does: the loop's thread joins the parallel ops.
+        descent::tensor::parallel::on_pool(|| self.epoch_in_pool());
+    }
+
+    fn epoch_in_pool(&mut self) {
         let mut tape = Tape::new();
         for batch in self.loader.epoch() {
             tape.reset();

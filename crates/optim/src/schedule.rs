@@ -10,8 +10,9 @@ use crate::check;
 use crate::error::OptimError;
 
 /// A learning rate (and, for cyclical schedules, a momentum) as a function
-/// of the step.
-pub trait Schedule {
+/// of the step. `Send`, as optimizers are, so a training loop can run on
+/// the thread pool's threads.
+pub trait Schedule: Send {
     /// The learning rate at step `t` (0 before the first `step`), for a group
     /// whose learning rate was `initial_lr` when scheduling began.
     fn lr(&self, initial_lr: f64, t: usize) -> f64;
@@ -276,7 +277,7 @@ impl Schedule for Chain {
 /// `initial_lr * f(t)` for any closure (PyTorch's `LambdaLR`).
 pub struct LambdaLr<F>(pub F);
 
-impl<F: Fn(usize) -> f64> Schedule for LambdaLr<F> {
+impl<F: Fn(usize) -> f64 + Send> Schedule for LambdaLr<F> {
     fn lr(&self, initial_lr: f64, t: usize) -> f64 {
         initial_lr * (self.0)(t)
     }

@@ -134,8 +134,9 @@ impl<S: Schedule> Scheduler<S> {
 }
 
 /// Any learning-rate policy a training loop can drive: a [`Scheduler`]
-/// ignores the metric, [`crate::ReduceLrOnPlateau`] acts on it.
-pub trait LrScheduler {
+/// ignores the metric, [`crate::ReduceLrOnPlateau`] acts on it. `Send`, as
+/// optimizers are, so a training loop can run on the thread pool's threads.
+pub trait LrScheduler: Send {
     /// Advances the policy after a step or an epoch; `metric` is the latest
     /// validation loss (or training loss without validation data).
     fn advance(&mut self, optimizer: &mut dyn Optimizer, metric: f64);

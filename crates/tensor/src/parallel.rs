@@ -25,6 +25,28 @@ pub const TRANSCENDENTAL_COST: usize = 8;
 /// The fixed unit of parallel work, in element operations.
 pub const CHUNK_WORK: usize = 1 << 14;
 
+/// Runs `f` on a thread of rayon's pool and returns its result, so that
+/// the parallel kernels `f` calls split their work between that thread and
+/// the others, as OpenMP's master thread joins its team. Called from any
+/// other thread, each parallel kernel hands all its work to the pool and
+/// sleeps until the pool's threads wake, finish and wake it in turn: for the
+/// CNN flagship on two threads that costs ~10% of an epoch
+/// (`benches/compare/run.py --workloads cnn-adam`). Training loops
+/// ([`Trainer::fit`] in `descent`) run this way; a hand-written loop can too.
+/// Inside the pool already, `f` just runs.
+///
+/// ```
+/// use descent_tensor::{Tensor, parallel::on_pool};
+///
+/// let sum = on_pool(|| Tensor::ones([1000, 1000]).sum());
+/// assert_eq!(sum.item(), 1e6);
+/// ```
+///
+/// [`Trainer::fit`]: https://docs.rs/descent/latest/descent/struct.Trainer.html#method.fit
+pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| f())
+}
+
 /// Calls `fill(start, chunk)` over `out` cut into consecutive chunks, where
 /// `start` is the chunk's offset in `out`; in parallel for large outputs.
 /// Each chunk holds a whole number of `unit`s (e.g. rows), so `fill` never
@@ -84,4 +106,19 @@ fn parallel_chunk(len: usize, unit: usize, work_per_element: usize) -> Option<us
         return None;
     }
     Some((CHUNK_WORK / work).max(1).div_ceil(unit) * unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_pool_runs_on_a_pool_thread_and_returns_the_result() {
+        assert_eq!(rayon::current_thread_index(), None);
+        let (index, value) = on_pool(|| (rayon::current_thread_index(), 42));
+        assert!(index.is_some(), "ran on the calling thread");
+        assert_eq!(value, 42);
+        let nested = on_pool(|| on_pool(rayon::current_thread_index));
+        assert!(nested.is_some());
+    }
 }

@@ -24,6 +24,7 @@ use descent_data::{DataLoader, Dataset};
 use descent_io::Checkpoint;
 use descent_layers::{Module, ModuleCheckpoint};
 use descent_optim::{LrScheduler, Optimizer};
+use descent_tensor::parallel::on_pool;
 
 use crate::train::evaluate::{MeanLoss, evaluate_with};
 use crate::train::progress::Progress;
@@ -159,7 +160,7 @@ impl<'a> Trainer<'a> {
             });
         }
         let was_training = self.model.is_training();
-        let result = self.run(train, validation);
+        let result = on_pool(|| self.run(train, validation));
         self.model.set_training(was_training);
         result
     }
