@@ -2,6 +2,8 @@
 //! serial loop against rayon over fixed 16K-element chunks (the kernels' own
 //! scheme) for growing sizes, for a cheap op (add) and a dear one (exp).
 //! `descent_tensor::parallel::PARALLEL_MIN_WORK` is set from its output.
+//! It runs on a pool thread, as `Trainer::fit` does, so the calling thread
+//! takes its share of every split.
 //!
 //! Run: `cargo bench --bench parallel_threshold`
 
@@ -24,6 +26,10 @@ fn best_us(repeats: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    descent::tensor::parallel::on_pool(run);
+}
+
+fn run() {
     println!("threads: {}", rayon::current_num_threads());
     println!(
         "{:>9} {:>12} {:>12} {:>7} {:>12} {:>12} {:>7}",

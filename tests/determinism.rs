@@ -4,7 +4,7 @@
 use descent::prelude::*;
 
 /// A seeded computation large enough that every parallel path runs (more
-/// than `PARALLEL_MIN_WORK` = 2^19 elements): element-wise ops, axis and full
+/// than `PARALLEL_MIN_WORK` = 2^18 elements): element-wise ops, axis and full
 /// reductions, GEMM, and a few training steps.
 fn seeded_computation() -> Vec<Tensor> {
     let mut rng = seeded_rng(42);

@@ -13,10 +13,14 @@ use crate::shape::Shape;
 use crate::tensor::Tensor;
 
 /// Below this many multiply-adds (`m * k * n`) a product runs on one thread.
-/// Splitting rows makes every thread pack the whole right-hand operand, so on
-/// the 2-core target a split only pays for large products
-/// (`cargo bench --bench perf`, section 1).
-pub const GEMM_PARALLEL_MIN_MACS: usize = 1 << 27;
+/// Splitting makes every thread pack the whole operand it does not split,
+/// so on the 2-core target a split pays only from products the size of the
+/// CNN flagship's first dense layer (64 x 1568 x 128, 2^23.6): its epoch on
+/// two threads took 2-4% less with the threshold at 2^23 than at 2^27
+/// (`cargo bench --bench epochs -- --workload cnn-adam`, 2026-11-25), while
+/// the small MLP's 64 x 784 x 128 (2^22.6) stays on one thread, where it
+/// is fastest.
+pub const GEMM_PARALLEL_MIN_MACS: usize = 1 << 23;
 
 /// The fewest output rows (or columns) each thread of a split product gets.
 const GEMM_MIN_SPLIT: usize = 64;
@@ -252,7 +256,7 @@ unsafe fn gemm_kernel(
 /// the split above, that only pays for large products on the 2-core target
 /// (from 2^20 multiply-adds the small-MLP step got 2.6x slower).
 fn gemm_parallelism(macs: usize) -> gemm::Parallelism {
-    if macs >= GEMM_PARALLEL_MIN_MACS {
+    if macs >= GEMM_PARALLEL_MIN_MACS && rayon::current_num_threads() > 1 {
         gemm::Parallelism::Rayon(rayon::current_num_threads())
     } else {
         gemm::Parallelism::None

@@ -1,22 +1,24 @@
 //! When and how kernels split work across rayon threads.
 //!
-//! A rayon call costs tens of microseconds on the target machine, more
-//! than a whole small element-wise op, so work goes parallel only above
-//! [`PARALLEL_MIN_WORK`] units of work, where one unit is one cheap element
-//! operation (an add) and a transcendental one (exp, tanh) counts
-//! [`TRANSCENDENTAL_COST`]. Measured with `cargo bench --bench
-//! parallel_threshold` on the 2-core target: an add pays in parallel from
-//! about 512K elements (1.9-2.1x; 0.3x at 64K), an exp from about 64K
-//! (1.7x; 0.8x at 32K). Work is cut into fixed-size
-//! chunks, never into one piece per thread, so every element (and every partial
-//! sum) is computed the same way whatever the thread count: results are
+//! Work goes parallel only above [`PARALLEL_MIN_WORK`] units of work,
+//! where one unit is one cheap element operation (an add) and a
+//! transcendental one (exp, tanh) counts [`TRANSCENDENTAL_COST`]. In a
+//! tight loop on a pool thread (`cargo bench --bench parallel_threshold`,
+//! 2-core target) a split pays from 32K elements, but in training the other
+//! thread has often gone to sleep since the last split, and waking it costs
+//! more: 2^18 was the best of 2^16, 2^18 and 2^19 for the CNN flagship's
+//! epoch on two threads (`cargo bench --bench epochs -- --workload
+//! cnn-adam`, 2026-11-25: 2^19 ~1.03 s, 2^18 ~0.98 s, 2^16 ~0.98 s) and
+//! no worse for the large MLP. Work is cut into fixed-size chunks, never
+//! into one piece per thread, so every element (and every partial sum) is
+//! computed the same way whatever the thread count: results are
 //! bit-identical with 1 or 2 threads.
 
 use rayon::prelude::*;
 
 /// Below this much work (in cheap element operations) a kernel runs on the
 /// calling thread.
-pub const PARALLEL_MIN_WORK: usize = 1 << 19;
+pub const PARALLEL_MIN_WORK: usize = 1 << 18;
 
 /// The work of one transcendental evaluation (exp, ln, tanh), in cheap
 /// element operations: with it, such maps go parallel from 64K elements.
