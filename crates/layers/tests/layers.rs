@@ -284,6 +284,57 @@ fn a_fused_dense_and_activation_keep_pytorch_names_and_unfused_values() {
 }
 
 #[test]
+fn a_relu_before_max_pooling_runs_after_it_with_the_same_values_and_gradients() {
+    // Halves and zeros: ties inside windows, windows of negatives and of
+    // zeros, and a NaN (which must win its window either way).
+    let mut values = randn(&[2, 3, 6, 6], 3)
+        .map(|v| (v * 2.0).round() / 2.0)
+        .to_vec();
+    values[40] = f32::NAN;
+    let x = Tensor::from_vec(values, [2, 3, 6, 6]);
+    let model = Sequential::new()
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Flatten::new())
+        .push(Dense::new(27, 4, &mut seeded_rng(5)));
+    let run = |whole: bool| {
+        let tape = Tape::new();
+        let input = Param::new(x.clone());
+        let mut v = tape.param(&input);
+        if whole {
+            v = model.forward(v);
+        } else {
+            for layer in model.layers() {
+                v = layer.forward(v);
+            }
+        }
+        // The NaN's row is left out of the loss, so the input's gradient
+        // is finite (the dense weight's still meets NaN times 0).
+        v.slice(0, 1..2).square().sum().backward();
+        let mut grads = vec![input.grad().unwrap()];
+        grads.extend(model.parameters().iter().map(|p| p.grad().unwrap()));
+        model.zero_grad();
+        (v.value(), grads)
+    };
+    let (reference, reference_grads) = run(false);
+    let (value, grads) = run(true);
+    assert!(value.bit_eq(&reference));
+    assert!(
+        value.to_vec()[..4].iter().all(|v| v.is_nan()),
+        "NaN wins its window"
+    );
+    for (g, r) in grads.iter().zip(&reference_grads) {
+        // Equal as numbers (a zero may differ in sign), NaN where NaN.
+        let same = |(a, b): (&f32, &f32)| a == b || (a.is_nan() && b.is_nan());
+        assert!(
+            g.to_vec().iter().zip(&r.to_vec()).all(same),
+            "{g:?} vs {r:?}"
+        );
+    }
+    assert!(reference_grads[0].to_vec().iter().any(|&g| g != 0.0));
+}
+
+#[test]
 fn models_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Dense>();
