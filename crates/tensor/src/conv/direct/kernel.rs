@@ -22,6 +22,10 @@ pub(super) const SLACK: usize = MAX_TILE_WIDTH;
 /// accumulators, which leaves AVX2 registers for `A` and a broadcast.
 const COLUMNS: usize = 6;
 
+/// Columns of the AVX-512 tile where they pad less than [`COLUMNS`]:
+/// sixteen accumulators of its 32 registers.
+const WIDE_COLUMNS: usize = 8;
+
 /// One product `C[channel, column] = sum over k of A[k, channel] * B[k, column]`
 /// with `A[k, channel] = a[a_rows[k] + channel]` (`channel < a_width`) and
 /// `B[k, column] = b[b_rows[k] + columns[column]]`.
@@ -72,10 +76,10 @@ impl Output<'_> {
         }
     }
 
-    /// Writes `count` columns from `column0` of channels `channel0..`, with
-    /// `lanes[t][c]` the value of column `column0 + t` and channel
-    /// `channel0 + c`.
-    fn write(
+    /// Writes `count` columns from `column0` of channels `channel0..` of
+    /// an `out[channel * stride + column]` output, with `lanes[t][c]` the
+    /// value of column `column0 + t` and channel `channel0 + c`.
+    fn write_rows(
         &mut self,
         channel0: usize,
         channels: usize,
@@ -83,23 +87,49 @@ impl Output<'_> {
         count: usize,
         lanes: &[[f32; MAX_TILE_WIDTH]],
     ) {
-        if self.by_column {
-            for (t, lanes) in lanes.iter().enumerate().take(count) {
-                let column = column0 + t;
-                let bias = self.bias.map_or(0.0, |b| b[column]);
-                let row = &mut self.out[column * self.stride + channel0..][..channels];
-                for (o, &v) in row.iter_mut().zip(lanes) {
-                    *o = v + bias;
-                }
-            }
-            return;
-        }
         for c in 0..channels {
             let channel = channel0 + c;
             let bias = self.bias.map_or(0.0, |b| b[channel]);
             let row = &mut self.out[channel * self.stride + column0..][..count];
             for (o, lanes) in row.iter_mut().zip(lanes) {
                 *o = lanes[c] + bias;
+            }
+        }
+    }
+
+    /// Stores `count` columns from `column0` of an `out[column * stride +
+    /// channel]` output straight from the accumulators: `acc[t][v]` holds
+    /// channels `channel0 + LANES v ..` of column `column0 + t`.
+    ///
+    /// # Safety
+    /// The instruction set of `S` must be available.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn store_columns<S: Vector, const V: usize, const T: usize>(
+        &mut self,
+        channel0: usize,
+        channels: usize,
+        column0: usize,
+        count: usize,
+        acc: &[[S; V]; T],
+    ) {
+        for (t, acc) in acc.iter().enumerate().take(count) {
+            let column = column0 + t;
+            let bias = self.bias.map_or(0.0, |b| b[column]);
+            let row = &mut self.out[column * self.stride + channel0..][..channels];
+            for (v, &vector) in acc.iter().enumerate() {
+                let first = S::LANES * v;
+                if first >= channels {
+                    break;
+                }
+                let n = (channels - first).min(S::LANES);
+                // SAFETY: lanes `first..first + n` lie inside `row`; the
+                // instruction set is available (the caller's promise).
+                unsafe {
+                    vector
+                        .add_splat(bias)
+                        .store_first(row.as_mut_ptr().add(first), n)
+                };
             }
         }
     }
@@ -199,13 +229,19 @@ unsafe fn with_avx2(tiles: &[Tile<'_>], columns: &[u32], output: &mut Output<'_>
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn with_avx512(tiles: &[Tile<'_>], columns: &[u32], output: &mut Output<'_>) {
-    // A second vector would be all padding for 16 channels or fewer.
+    // A second vector would be all padding for 16 channels or fewer. The
+    // 32 registers also hold tiles of 8 columns, which pad less when the
+    // columns come in eights (the 16 filters of a 1-channel convolution).
+    let narrow = tiles[0].a_width <= Avx512::LANES;
+    let padded = |t: usize| columns.len().div_ceil(t) * t;
+    let eights = padded(WIDE_COLUMNS) < padded(COLUMNS);
     // SAFETY: forwarded from the caller.
     unsafe {
-        if tiles[0].a_width <= Avx512::LANES {
-            blocks::<Avx512, 1, COLUMNS>(tiles, columns, output)
-        } else {
-            blocks::<Avx512, 2, COLUMNS>(tiles, columns, output)
+        match (narrow, eights) {
+            (true, false) => blocks::<Avx512, 1, COLUMNS>(tiles, columns, output),
+            (true, true) => blocks::<Avx512, 1, WIDE_COLUMNS>(tiles, columns, output),
+            (false, false) => blocks::<Avx512, 2, COLUMNS>(tiles, columns, output),
+            (false, true) => blocks::<Avx512, 2, WIDE_COLUMNS>(tiles, columns, output),
         }
     }
 }
@@ -231,6 +267,16 @@ trait Vector: Copy {
     /// # Safety
     /// As [`Vector::zero`], and `LANES` floats must be writable at `p`.
     unsafe fn store(self, p: *mut f32);
+    /// `self + x` in every lane.
+    ///
+    /// # Safety
+    /// As [`Vector::zero`].
+    unsafe fn add_splat(self, x: f32) -> Self;
+    /// Stores the first `n` lanes (`n <= LANES`).
+    ///
+    /// # Safety
+    /// As [`Vector::zero`], and `n` floats must be writable at `p`.
+    unsafe fn store_first(self, p: *mut f32, n: usize);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -256,6 +302,18 @@ impl Vector for Avx2 {
     unsafe fn store(self, p: *mut f32) {
         unsafe { _mm256_storeu_ps(p, self.0) }
     }
+    #[inline(always)]
+    unsafe fn add_splat(self, x: f32) -> Self {
+        Avx2(unsafe { _mm256_add_ps(self.0, _mm256_set1_ps(x)) })
+    }
+    #[inline(always)]
+    unsafe fn store_first(self, p: *mut f32, n: usize) {
+        unsafe {
+            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lanes);
+            _mm256_maskstore_ps(p, mask, self.0)
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -280,6 +338,15 @@ impl Vector for Avx512 {
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         unsafe { _mm512_storeu_ps(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn add_splat(self, x: f32) -> Self {
+        Avx512(unsafe { _mm512_add_ps(self.0, _mm512_set1_ps(x)) })
+    }
+    #[inline(always)]
+    unsafe fn store_first(self, p: *mut f32, n: usize) {
+        let mask = (1u32 << n).wrapping_sub(1) as __mmask16;
+        unsafe { _mm512_mask_storeu_ps(p, mask, self.0) }
     }
 }
 
@@ -309,6 +376,12 @@ unsafe fn blocks<S: Vector, const V: usize, const T: usize>(
                 // SAFETY: forwarded from the caller.
                 acc = unsafe { accumulate(acc, tile, channel0, &offsets) };
             }
+            let channels = width.saturating_sub(channel0).min(S::LANES * V);
+            if output.by_column {
+                // SAFETY: the instruction set is available.
+                unsafe { output.store_columns(channel0, channels, column0, count, &acc) };
+                continue;
+            }
             // Spilled whole, never indexed by `count`, so `acc` stays in
             // registers in the loop above; written out from memory after.
             let mut lanes = [[0.0f32; MAX_TILE_WIDTH]; T];
@@ -318,8 +391,7 @@ unsafe fn blocks<S: Vector, const V: usize, const T: usize>(
                     unsafe { vector.store(row.as_mut_ptr().add(S::LANES * v)) };
                 }
             }
-            let channels = width.saturating_sub(channel0).min(S::LANES * V);
-            output.write(channel0, channels, column0, count, &lanes);
+            output.write_rows(channel0, channels, column0, count, &lanes);
         }
     }
 }
@@ -377,7 +449,7 @@ mod tests {
     }
 
     #[test]
-    fn both_instruction_sets_give_the_bits_of_one_fma_chain_per_output() {
+    fn both_instruction_sets_and_layouts_give_the_bits_of_one_fma_chain_per_output() {
         if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
             return;
         }
@@ -396,6 +468,7 @@ mod tests {
             (17, 9, 6, 1),
             (32, 40, 7, 3),
             (45, 11, 20, 2),
+            (28, 25, 16, 1),
         ] {
             let a: Vec<Vec<f32>> = (0..tiles)
                 .map(|i| floats(k * width + SLACK, i as u32 + 1))
@@ -430,19 +503,34 @@ mod tests {
                     expected[channel * columns + column] = sum;
                 }
             }
+            let by_channel = floats(width, 7);
+            let by_column = floats(columns, 8);
             for &kernel in kernels {
+                // Channel-major output with a bias per channel.
                 let mut out = vec![f32::NAN; width * columns];
-                run_on(
-                    kernel,
-                    &tiles,
-                    &column_offsets,
-                    Output::rows(&mut out, columns, None),
+                let output = Output::rows(&mut out, columns, Some(&by_channel));
+                run_on(kernel, &tiles, &column_offsets, output);
+                let same = (0..width * columns).all(|i| {
+                    let want = expected[i] + by_channel[i / columns];
+                    out[i].to_bits() == want.to_bits()
+                });
+                assert!(
+                    same,
+                    "{kernel:?} rows, width {width}, k {k}, {columns} columns"
                 );
-                let same = out
-                    .iter()
-                    .zip(&expected)
-                    .all(|(x, y)| x.to_bits() == y.to_bits());
-                assert!(same, "{kernel:?}, width {width}, k {k}, {columns} columns");
+                // Column-major output with a bias per column.
+                let mut out = vec![f32::NAN; width * columns];
+                let output = Output::columns(&mut out, width, Some(&by_column));
+                run_on(kernel, &tiles, &column_offsets, output);
+                let same = (0..width * columns).all(|i| {
+                    let (column, channel) = (i / width, i % width);
+                    let want = expected[channel * columns + column] + by_column[column];
+                    out[i].to_bits() == want.to_bits()
+                });
+                assert!(
+                    same,
+                    "{kernel:?} columns, width {width}, k {k}, {columns} columns"
+                );
             }
         }
     }
