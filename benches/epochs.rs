@@ -13,6 +13,7 @@
 use std::time::Instant;
 
 use descent::prelude::*;
+use descent::tensor::parallel::on_pool;
 
 // Each benchmark binary uses part of the shared code.
 #[allow(dead_code)]
@@ -79,11 +80,6 @@ impl Workload {
     }
 
     fn epoch(&mut self) {
-        // As `Trainer::fit` does: the loop's thread joins the parallel ops.
-        descent::tensor::parallel::on_pool(|| self.epoch_in_pool());
-    }
-
-    fn epoch_in_pool(&mut self) {
         let mut tape = Tape::new();
         for batch in self.loader.epoch() {
             tape.reset();
@@ -171,7 +167,21 @@ fn main() {
             .build_global()
             .expect("the first pool");
     }
-    let mut epoch: Box<dyn FnMut()> = match name.as_str() {
+    // On a pool thread, as `Trainer::fit` runs: the loop's thread joins the
+    // parallel ops.
+    let mut times = on_pool(|| time_epochs(&name, epochs));
+    let all = format!("{times:?}");
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{{\"impl\": \"descent\", \"workload\": \"{name}\", \"threads\": {}, \"seconds\": {}, \"epochs\": {all}}}",
+        rayon::current_num_threads(),
+        times[times.len() / 2]
+    );
+}
+
+/// Seconds of each of `epochs` epochs of workload `name`, after a warm-up.
+fn time_epochs(name: &str, epochs: usize) -> Vec<f64> {
+    let mut epoch: Box<dyn FnMut()> = match name {
         "small-gemms" => {
             let floor = GemmFloor::new(&[784, 128, 10], 64);
             Box::new(move || floor.epoch())
@@ -181,23 +191,16 @@ fn main() {
             Box::new(move || floor.epoch())
         }
         _ => {
-            let mut run = Workload::new(&name);
+            let mut run = Workload::new(name);
             Box::new(move || run.epoch())
         }
     };
     epoch();
-    let mut times: Vec<f64> = (0..epochs)
+    (0..epochs)
         .map(|_| {
             let start = Instant::now();
             epoch();
             start.elapsed().as_secs_f64()
         })
-        .collect();
-    let all = format!("{times:?}");
-    times.sort_by(f64::total_cmp);
-    println!(
-        "{{\"impl\": \"descent\", \"workload\": \"{name}\", \"threads\": {}, \"seconds\": {}, \"epochs\": {all}}}",
-        rayon::current_num_threads(),
-        times[times.len() / 2]
-    );
+        .collect()
 }
