@@ -16,8 +16,9 @@ use crate::tensor::Tensor;
 /// Splitting makes every thread pack the whole operand it does not split,
 /// so on the 2-core target a split pays only from products the size of the
 /// CNN flagship's first dense layer (64 x 1568 x 128, 2^23.6): its epoch on
-/// two threads took 2-4% less with the threshold at 2^23 than at 2^27
-/// (`cargo bench --bench epochs -- --workload cnn-adam`, 2026-11-25), while
+/// two threads took 0.5-5% less with the threshold at 2^23 than at 2^27
+/// (three alternations of `cargo bench --bench epochs -- --workload
+/// cnn-adam`, 2026-11-25), while
 /// the small MLP's 64 x 784 x 128 (2^22.6) stays on one thread, where it
 /// is fastest.
 pub const GEMM_PARALLEL_MIN_MACS: usize = 1 << 23;

@@ -434,23 +434,16 @@ unsafe fn accumulate<S: Vector, const V: usize, const T: usize>(
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
+    use crate::{Tensor, seeded_rng};
 
-    /// Pseudo-random floats in [-1, 1) from a fixed seed.
-    fn floats(len: usize, seed: u32) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                (state >> 8) as f32 / (1 << 23) as f32 - 1.0
-            })
-            .collect()
+    /// Normal floats from a fixed seed.
+    fn floats(len: usize, seed: u64) -> Vec<f32> {
+        Tensor::randn([len], &mut seeded_rng(seed)).to_vec()
     }
 
     #[test]
     fn both_instruction_sets_and_layouts_give_the_bits_of_one_fma_chain_per_output() {
-        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+        if !crate::conv::direct::available() {
             return;
         }
         let kernels: &[Kernel] = if std::is_x86_feature_detected!("avx512f") {
@@ -471,10 +464,10 @@ mod tests {
             (28, 25, 16, 1),
         ] {
             let a: Vec<Vec<f32>> = (0..tiles)
-                .map(|i| floats(k * width + SLACK, i as u32 + 1))
+                .map(|i| floats(k * width + SLACK, i as u64 + 1))
                 .collect();
             let b: Vec<Vec<f32>> = (0..tiles)
-                .map(|i| floats(k + 3 * columns, i as u32 + 100))
+                .map(|i| floats(k + 3 * columns, i as u64 + 100))
                 .collect();
             let a_rows: Vec<u32> = (0..k).map(|r| (r * width) as u32).collect();
             let b_rows: Vec<u32> = (0..k).map(|r| r as u32).collect();
