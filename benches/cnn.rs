@@ -134,6 +134,29 @@ impl Layer {
     }
 }
 
+/// One 2x2 max pooling of the flagship (after each convolution's ReLU):
+/// forward and backward times, with the bytes each pass must move (read
+/// the input, write the maxima and their positions; read those, write the
+/// input's gradient) as an effective bandwidth.
+fn report_pooling(channels: usize, size: usize, runs: usize) {
+    let mut rng = seeded_rng(3);
+    let x = Tensor::randn([BATCH, channels, size, size], &mut rng);
+    let options = Pool2dOptions::new(2);
+    let forward = median_ms(runs, || {
+        black_box(x.max_pool2d(options));
+    });
+    let (maxima, at) = x.max_pool2d(options);
+    let backward = median_ms(runs, || {
+        black_box(maxima.max_pool2d_backward(&at, x.shape()));
+    });
+    let bytes = 4.0 * (x.numel() + 2 * maxima.numel()) as f64;
+    println!(
+        "| max_pool2d 2x2 on [64, {channels}, {size}, {size}] | {forward:.2} ms ({:.1} GB/s) | {backward:.2} ms ({:.1} GB/s) |",
+        bytes / (forward * 1e6),
+        bytes / (backward * 1e6)
+    );
+}
+
 /// A 2-D tensor as a GEMM operand.
 fn matrix(t: &Tensor, transposed: bool) -> MatRef<'_> {
     MatRef {
@@ -192,6 +215,11 @@ fn main() {
         println!("|---|---|---|---|---|");
         for layer in &LAYERS {
             layer.report(if quick { 5 } else { 20 });
+        }
+        println!("\n| pooling, batch 64 | forward | backward |");
+        println!("|---|---|---|");
+        for (channels, size) in [(16, 28), (32, 14)] {
+            report_pooling(channels, size, if quick { 5 } else { 20 });
         }
     }
     let (median, min, max) = epoch_seconds(3);
