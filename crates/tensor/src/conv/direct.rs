@@ -27,7 +27,7 @@ mod kernel;
 use std::arch::x86_64::*;
 
 use super::Geometry;
-use kernel::{Output, SLACK, Tile, run_columns_summed};
+use kernel::{Offsets, Output, SLACK, Tile, run_columns_summed};
 
 /// Whether this machine runs the direct kernels.
 pub(super) fn available() -> bool {
@@ -52,7 +52,7 @@ pub(super) const MIN_REDUCTION: usize = 16;
 const CHANNEL_VECTORS_MIN_TAPS: usize = 64;
 
 /// Offsets of `count` rows `stride` apart.
-fn rows(count: usize, stride: usize) -> Vec<u32> {
+fn rows(count: usize, stride: usize) -> Offsets {
     (0..count).map(|i| (i * stride) as u32).collect()
 }
 
@@ -131,9 +131,9 @@ impl Padded {
 pub(super) struct Plan {
     padded: Padded,
     /// Per tap `(c, kh, kw)` of a group: its offset in the padded input.
-    taps: Vec<u32>,
+    taps: Offsets,
     /// Per output pixel `(oh, ow)`: the offset of its window's first tap.
-    pixels: Vec<u32>,
+    pixels: Offsets,
     forward: Forward,
 }
 
@@ -143,15 +143,15 @@ enum Forward {
     /// reductions. `A` is the weight as `[group][tap][out]`.
     ChannelVectors {
         weight_by_tap: Vec<f32>,
-        weight_rows: Vec<u32>,
+        weight_rows: Offsets,
     },
     /// Pixels of one output row in the vectors (stride 1 along the width),
     /// weights broadcast: `B` is the weight in its own layout, read at
     /// `filters[o] + tap`.
     RowVectors {
         weight: Vec<f32>,
-        tap_index: Vec<u32>,
-        filters: Vec<u32>,
+        tap_index: Offsets,
+        filters: Offsets,
     },
 }
 
@@ -207,7 +207,7 @@ impl Plan {
         };
         Plan {
             padded,
-            taps,
+            taps: Offsets::new(taps),
             pixels,
             forward,
         }
@@ -284,11 +284,11 @@ pub(super) struct InputGradPlan {
     padded: Padded,
     /// Shift of the output gradient's row 0 and column 0 in the padded plane.
     shift: [isize; 2],
-    taps: Vec<u32>,
-    pixels: Vec<u32>,
+    taps: Offsets,
+    pixels: Offsets,
     /// `[group][(out, kh, kw) flipped][in]`.
     weight: Vec<f32>,
-    weight_rows: Vec<u32>,
+    weight_rows: Offsets,
 }
 
 impl InputGradPlan {
@@ -350,7 +350,7 @@ impl InputGradPlan {
         InputGradPlan {
             padded,
             shift,
-            taps,
+            taps: Offsets::new(taps),
             pixels,
             weight: flipped,
             weight_rows: rows(og * kh * kw, cg),
@@ -389,7 +389,7 @@ impl InputGradPlan {
 pub(super) struct WeightGradPlan<'a> {
     forward: &'a Plan,
     /// Row offsets of a transposed output gradient, `[pixel][out]`.
-    grad_rows: Vec<u32>,
+    grad_rows: Offsets,
 }
 
 impl<'a> WeightGradPlan<'a> {

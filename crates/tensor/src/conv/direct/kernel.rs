@@ -26,15 +26,42 @@ const COLUMNS: usize = 6;
 /// sixteen accumulators of its 32 registers.
 const WIDE_COLUMNS: usize = 8;
 
+/// Offsets into an operand with their maximum, found once when a plan is
+/// built rather than on every product that bounds-checks them.
+pub(super) struct Offsets {
+    list: Vec<u32>,
+    max: usize,
+}
+
+impl Offsets {
+    pub(super) fn new(list: Vec<u32>) -> Offsets {
+        let max = list.iter().max().map_or(0, |&m| m as usize);
+        Offsets { list, max }
+    }
+}
+
+impl FromIterator<u32> for Offsets {
+    fn from_iter<I: IntoIterator<Item = u32>>(iter: I) -> Offsets {
+        Offsets::new(iter.into_iter().collect())
+    }
+}
+
+impl std::ops::Deref for Offsets {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.list
+    }
+}
+
 /// One product `C[channel, column] = sum over k of A[k, channel] * B[k, column]`
 /// with `A[k, channel] = a[a_rows[k] + channel]` (`channel < a_width`) and
 /// `B[k, column] = b[b_rows[k] + columns[column]]`.
 pub(super) struct Tile<'a> {
     pub(super) a: &'a [f32],
-    pub(super) a_rows: &'a [u32],
+    pub(super) a_rows: &'a Offsets,
     pub(super) a_width: usize,
     pub(super) b: &'a [f32],
-    pub(super) b_rows: &'a [u32],
+    pub(super) b_rows: &'a Offsets,
 }
 
 /// Where a product's results go, plus a bias per output channel if given.
@@ -137,12 +164,12 @@ impl Output<'_> {
 
 impl Tile<'_> {
     /// Computes every output into `output`.
-    pub(super) fn run_columns(&self, columns: &[u32], output: Output<'_>) {
+    pub(super) fn run_columns(&self, columns: &Offsets, output: Output<'_>) {
         run_columns_summed(std::slice::from_ref(self), columns, output);
     }
 
     /// Checks that every offset the kernel will read lies inside the slices.
-    fn check(&self, columns: &[u32]) {
+    fn check(&self, columns: &Offsets) {
         assert_eq!(
             self.a_rows.len(),
             self.b_rows.len(),
@@ -150,9 +177,8 @@ impl Tile<'_> {
         );
         // Whole tiles are read, up to `SLACK` past the width.
         let read = self.a_width.div_ceil(MAX_TILE_WIDTH) * MAX_TILE_WIDTH;
-        let a_max = self.a_rows.iter().max().map_or(0, |&r| r as usize) + read;
-        let b_max = self.b_rows.iter().max().map_or(0, |&r| r as usize)
-            + columns.iter().max().map_or(0, |&c| c as usize);
+        let a_max = self.a_rows.max + read;
+        let b_max = self.b_rows.max + columns.max;
         assert!(
             a_max <= self.a.len() && (self.b_rows.is_empty() || b_max < self.b.len()),
             "direct conv: offsets out of bounds"
@@ -182,12 +208,12 @@ impl Kernel {
 /// The outputs of several tiles with the same shape summed (the weight
 /// gradient over the images of a group), each channel block and column
 /// block summed in registers over every tile's `k`, in tile order.
-pub(super) fn run_columns_summed(tiles: &[Tile<'_>], columns: &[u32], output: Output<'_>) {
+pub(super) fn run_columns_summed(tiles: &[Tile<'_>], columns: &Offsets, output: Output<'_>) {
     run_on(Kernel::best(), tiles, columns, output);
 }
 
 /// [`run_columns_summed`] on the given instruction set.
-fn run_on(kernel: Kernel, tiles: &[Tile<'_>], columns: &[u32], mut output: Output<'_>) {
+fn run_on(kernel: Kernel, tiles: &[Tile<'_>], columns: &Offsets, mut output: Output<'_>) {
     let Some(first) = tiles.first() else {
         return;
     };
@@ -219,7 +245,7 @@ fn run_on(kernel: Kernel, tiles: &[Tile<'_>], columns: &[u32], mut output: Outpu
 /// AVX2 and FMA must be available; offsets as [`blocks`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn with_avx2(tiles: &[Tile<'_>], columns: &[u32], output: &mut Output<'_>) {
+unsafe fn with_avx2(tiles: &[Tile<'_>], columns: &Offsets, output: &mut Output<'_>) {
     // SAFETY: forwarded from the caller.
     unsafe { blocks::<Avx2, 2, COLUMNS>(tiles, columns, output) }
 }
@@ -228,7 +254,7 @@ unsafe fn with_avx2(tiles: &[Tile<'_>], columns: &[u32], output: &mut Output<'_>
 /// AVX-512F must be available; offsets as [`blocks`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn with_avx512(tiles: &[Tile<'_>], columns: &[u32], output: &mut Output<'_>) {
+unsafe fn with_avx512(tiles: &[Tile<'_>], columns: &Offsets, output: &mut Output<'_>) {
     // A second vector would be all padding for 16 channels or fewer. The
     // 32 registers also hold tiles of 8 columns, which pad less when the
     // columns come in eights (the 16 filters of a 1-channel convolution).
@@ -360,7 +386,7 @@ impl Vector for Avx512 {
 #[inline(always)]
 unsafe fn blocks<S: Vector, const V: usize, const T: usize>(
     tiles: &[Tile<'_>],
-    columns: &[u32],
+    columns: &Offsets,
     output: &mut Output<'_>,
 ) {
     let width = tiles[0].a_width;
@@ -410,7 +436,7 @@ unsafe fn accumulate<S: Vector, const V: usize, const T: usize>(
 ) -> [[S; V]; T] {
     let a = tile.a.as_ptr().wrapping_add(channel0);
     let b = tile.b.as_ptr();
-    for (&a_row, &b_row) in tile.a_rows.iter().zip(tile.b_rows) {
+    for (&a_row, &b_row) in tile.a_rows.iter().zip(tile.b_rows.iter()) {
         // SAFETY: inside `a` and its slack, and inside `b`, by the caller's
         // check; the instruction set is available.
         unsafe {
@@ -469,9 +495,9 @@ mod tests {
             let b: Vec<Vec<f32>> = (0..tiles)
                 .map(|i| floats(k + 3 * columns, i as u64 + 100))
                 .collect();
-            let a_rows: Vec<u32> = (0..k).map(|r| (r * width) as u32).collect();
-            let b_rows: Vec<u32> = (0..k).map(|r| r as u32).collect();
-            let column_offsets: Vec<u32> = (0..columns).map(|c| (3 * c) as u32).collect();
+            let a_rows: Offsets = (0..k).map(|r| (r * width) as u32).collect();
+            let b_rows: Offsets = (0..k).map(|r| r as u32).collect();
+            let column_offsets: Offsets = (0..columns).map(|c| (3 * c) as u32).collect();
             let tiles: Vec<Tile<'_>> = a
                 .iter()
                 .zip(&b)
