@@ -98,28 +98,30 @@ impl Padded {
         self.channels * self.plane() + SLACK
     }
 
-    /// Copies `src` (`[channels, height, width]`) into `dst`, zeros around;
-    /// source rows or columns that fall outside the padded plane are dropped.
-    /// `shift_h`, `shift_w` place source row 0 at padded row `shift_h`
-    /// (negative: above the plane).
+    /// Copies `src` (`[channels, height, width]`) into `dst`, zeros around
+    /// (each float written once: the zeros are not laid down first);
+    /// source rows or columns that fall outside the padded plane are
+    /// dropped. `shift_h`, `shift_w` place source row 0 at padded row
+    /// `shift_h` (negative: above the plane).
     fn fill(&self, src: &[f32], dst: &mut [f32], shift: [isize; 2]) {
-        dst.fill(0.0);
+        let (planes, slack) = dst.split_at_mut(self.channels * self.plane());
+        slack.fill(0.0);
         // The source columns that land inside the plane, and where.
         let first = (-shift[1]).max(0) as usize;
         let last = ((self.cols as isize - shift[1]).max(0) as usize).min(self.width);
-        if first >= last {
-            return;
-        }
-        let at = (first as isize + shift[1]) as usize;
-        for c in 0..self.channels {
-            for y in 0..self.height {
-                let row = y as isize + shift[0];
-                if row < 0 || row >= self.rows as isize {
+        let at = (first as isize + shift[1]).max(0) as usize;
+        let copied = last.saturating_sub(first);
+        for (c, plane) in planes.chunks_exact_mut(self.plane()).enumerate() {
+            for (r, row) in plane.chunks_exact_mut(self.cols).enumerate() {
+                let y = r as isize - shift[0];
+                if copied == 0 || y < 0 || y >= self.height as isize {
+                    row.fill(0.0);
                     continue;
                 }
-                let src_row = &src[(c * self.height + y) * self.width..][..self.width];
-                let start = (c * self.rows + row as usize) * self.cols + at;
-                dst[start..start + last - first].copy_from_slice(&src_row[first..last]);
+                let src_row = &src[(c * self.height + y as usize) * self.width..][..self.width];
+                row[..at].fill(0.0);
+                row[at..at + copied].copy_from_slice(&src_row[first..last]);
+                row[at + copied..].fill(0.0);
             }
         }
     }
