@@ -26,6 +26,11 @@ const COLUMNS: usize = 6;
 /// sixteen accumulators of its 32 registers.
 const WIDE_COLUMNS: usize = 8;
 
+/// Columns of the one-vector AVX-512 tile where they pad less than six or
+/// eight: the 25 taps of a 5x5 kernel, whose weight gradient would
+/// otherwise compute 30 or 32. Five chains still cover the FMA latency.
+const FIVE_COLUMNS: usize = 5;
+
 /// Offsets into an operand with their maximum, found once when a plan is
 /// built rather than on every product that bounds-checks them.
 pub(super) struct Offsets {
@@ -256,18 +261,28 @@ unsafe fn with_avx2(tiles: &[Tile<'_>], columns: &Offsets, output: &mut Output<'
 #[target_feature(enable = "avx512f")]
 unsafe fn with_avx512(tiles: &[Tile<'_>], columns: &Offsets, output: &mut Output<'_>) {
     // A second vector would be all padding for 16 channels or fewer. The
-    // 32 registers also hold tiles of 8 columns, which pad less when the
-    // columns come in eights (the 16 filters of a 1-channel convolution).
+    // 32 registers also hold tiles of 8 columns; of the tile widths, the
+    // one that pads the columns least runs (the widest among equals).
     let narrow = tiles[0].a_width <= Avx512::LANES;
+    let widths: &[usize] = if narrow {
+        &[WIDE_COLUMNS, COLUMNS, FIVE_COLUMNS]
+    } else {
+        &[WIDE_COLUMNS, COLUMNS]
+    };
     let padded = |t: usize| columns.len().div_ceil(t) * t;
-    let eights = padded(WIDE_COLUMNS) < padded(COLUMNS);
+    let best = widths
+        .iter()
+        .copied()
+        .min_by_key(|&t| padded(t))
+        .expect("widths to choose from");
     // SAFETY: forwarded from the caller.
     unsafe {
-        match (narrow, eights) {
-            (true, false) => blocks::<Avx512, 1, COLUMNS>(tiles, columns, output),
-            (true, true) => blocks::<Avx512, 1, WIDE_COLUMNS>(tiles, columns, output),
-            (false, false) => blocks::<Avx512, 2, COLUMNS>(tiles, columns, output),
-            (false, true) => blocks::<Avx512, 2, WIDE_COLUMNS>(tiles, columns, output),
+        match (narrow, best) {
+            (true, WIDE_COLUMNS) => blocks::<Avx512, 1, WIDE_COLUMNS>(tiles, columns, output),
+            (true, COLUMNS) => blocks::<Avx512, 1, COLUMNS>(tiles, columns, output),
+            (true, _) => blocks::<Avx512, 1, FIVE_COLUMNS>(tiles, columns, output),
+            (false, WIDE_COLUMNS) => blocks::<Avx512, 2, WIDE_COLUMNS>(tiles, columns, output),
+            (false, _) => blocks::<Avx512, 2, COLUMNS>(tiles, columns, output),
         }
     }
 }
