@@ -161,6 +161,13 @@ fn adagrad_variants() {
         run(options),
         adagrad(0.1, 0.05, 0.1, 0.2, 1e-10),
     );
+    // An eps as large as the accumulated roots, where its place in the
+    // denominator shows.
+    assert_matches(
+        "adagrad eps",
+        run(Adagrad::new(0.1).eps(0.5)),
+        adagrad(0.1, 0.0, 0.0, 0.0, 0.5),
+    );
 }
 
 #[derive(Clone, Default)]
@@ -216,6 +223,15 @@ fn rmsprop_variants() {
         run(options(0.5, true)),
         rmsprop(0.01, 0.9, 1e-8, 0.1, 0.5, true),
     );
+    // An eps as large as the running roots, outside the square root in
+    // every variant.
+    for (momentum, centered) in [(0.0, false), (0.9, false), (0.5, true)] {
+        assert_matches(
+            &format!("rmsprop eps, momentum {momentum}, centered {centered}"),
+            run(options(momentum, centered).eps(0.3)),
+            rmsprop(0.01, 0.9, 0.3, 0.1, momentum, centered),
+        );
+    }
 }
 
 #[test]
