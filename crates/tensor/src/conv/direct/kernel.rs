@@ -494,7 +494,8 @@ mod tests {
             &[Kernel::Avx2]
         };
         // Widths below, at and past each vector and tile; column counts
-        // with and without a partial block; several tiles summed.
+        // with and without a partial block, and one for each tile width;
+        // several tiles summed.
         for (width, k, columns, tiles) in [
             (1, 3, 1, 1),
             (7, 16, 5, 1),
@@ -503,6 +504,10 @@ mod tests {
             (32, 40, 7, 3),
             (45, 11, 20, 2),
             (28, 25, 16, 1),
+            // One vector: the column counts that 6, 8 and 5 pad least.
+            (16, 25, 12, 1),
+            (9, 10, 16, 2),
+            (12, 7, 25, 1),
         ] {
             let a: Vec<Vec<f32>> = (0..tiles)
                 .map(|i| floats(k * width + SLACK, i as u64 + 1))
