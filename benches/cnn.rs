@@ -1,4 +1,4 @@
-//! The CNN flagship's speed: each convolution of `examples/cnn.rs` at batch
+//! The CNN flagship's speed: each convolution of `examples/cnn/model.rs` at batch
 //! 64, forward and backward, next to the raw GEMM of the same product
 //! (matrixmultiply called directly on ready operands: the least that
 //! im2col plus GEMM could spend, before building any column matrix); then

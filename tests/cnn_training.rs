@@ -1,4 +1,4 @@
-//! The CNN flagship learns: one epoch of `examples/cnn.rs`'s network on the
+//! The CNN flagship learns: one epoch of `examples/cnn/model.rs`'s network on the
 //! shipped MNIST subset reaches >= 88% test accuracy (91.3% on the
 //! reference machine). A CNN with batch norm trains with every optimizer,
 //! and the Trainer's checkpoints carry its running statistics.

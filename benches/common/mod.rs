@@ -2,6 +2,9 @@
 
 use descent::prelude::*;
 
+#[path = "../../examples/cnn/model.rs"]
+mod cnn_model;
+
 /// A ReLU MLP with the given layer sizes, seeded; each hidden layer's bias
 /// and ReLU run fused in its `Dense` op.
 pub fn mlp(sizes: &[usize]) -> Sequential {
@@ -78,18 +81,7 @@ pub fn mnist_setup() -> (Sequential, Optim<Adam>, DataLoader) {
     (model, opt, loader)
 }
 
-/// The CNN flagship of `examples/cnn.rs`, seeded with 0.
+/// The CNN flagship of `examples/cnn/model.rs`, seeded with 0.
 pub fn cnn() -> Sequential {
-    let mut rng = seeded_rng(0);
-    Sequential::new()
-        .push(Conv2d::new(1, 16, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Conv2d::new(16, 32, 5, &mut rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Flatten::new())
-        .push(Dense::new(1568, 128, &mut rng))
-        .push(Activation::Relu)
-        .push(Dense::new(128, 10, &mut rng))
+    cnn_model::cnn(&mut seeded_rng(0))
 }

@@ -19,7 +19,8 @@ fn distinct(shape: &[usize], seed: u64) -> Tensor {
     Tensor::from_vec(values, shape)
 }
 
-/// The small CNN of `examples/cnn.rs`.
+/// The small CNN of `examples/cnn/model.rs`; this crate cannot include
+/// that file, which builds on the `descent` facade.
 fn cnn(seed: u64) -> Sequential {
     let mut rng = seeded_rng(seed);
     Sequential::new()

@@ -3,13 +3,16 @@
 //!
 //! Run: `cargo run --release --example cnn` (`-- --help` for the options).
 
+#[path = "../common/mod.rs"]
 mod common;
+mod model;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
 use descent::prelude::*;
+use model::cnn;
 
 /// Trains the CNN flagship on MNIST and reports test accuracy.
 #[derive(Parser)]
@@ -19,24 +22,6 @@ struct Options {
     /// Where the best checkpoint and the plot go.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/cnn"))]
     out: PathBuf,
-}
-
-/// PyTorch's `Sequential(Conv2d(1, 16, 5, padding=2), ReLU(), MaxPool2d(2),
-/// Conv2d(16, 32, 5, padding=2), ReLU(), MaxPool2d(2), Flatten(),
-/// Linear(1568, 128), ReLU(), Linear(128, 10))`, with the same parameter
-/// names (`0.weight`, `3.weight`, `7.weight`, `9.weight`).
-fn cnn(rng: &mut impl descent::tensor::rand::Rng) -> Sequential {
-    Sequential::new()
-        .push(Conv2d::new(1, 16, 5, rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Conv2d::new(16, 32, 5, rng).padding(2))
-        .push(Activation::Relu)
-        .push(MaxPool2d::new(2))
-        .push(Flatten::new())
-        .push(Dense::new(32 * 7 * 7, 128, rng))
-        .push(Activation::Relu)
-        .push(Dense::new(128, 10, rng))
 }
 
 /// `[n, 784]` pixel rows as `[n, 1, 28, 28]` images (no copy).
