@@ -22,6 +22,7 @@
 //! plus GEMM.
 
 mod kernel;
+mod winograd;
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -127,38 +128,19 @@ impl Padded {
     }
 }
 
-/// What a direct convolution needs besides its operands: offsets into the
-/// padded input for each tap and each output pixel, and the weight as the
-/// forward kernel reads it.
-pub(super) struct Plan {
+/// The padded input of a convolution and the offsets into it of each tap
+/// and of each output pixel's window: what the offset kernels read the
+/// image through.
+struct Windows {
     padded: Padded,
     /// Per tap `(c, kh, kw)` of a group: its offset in the padded input.
     taps: Offsets,
     /// Per output pixel `(oh, ow)`: the offset of its window's first tap.
     pixels: Offsets,
-    forward: Forward,
 }
 
-/// How the forward pass tiles a group's output.
-enum Forward {
-    /// Output channels in the vectors, pixels broadcast: for long
-    /// reductions. `A` is the weight as `[group][tap][out]`.
-    ChannelVectors {
-        weight_by_tap: Vec<f32>,
-        weight_rows: Offsets,
-    },
-    /// Pixels of one output row in the vectors (stride 1 along the width),
-    /// weights broadcast: `B` is the weight in its own layout, read at
-    /// `filters[o] + tap`.
-    RowVectors {
-        weight: Vec<f32>,
-        tap_index: Offsets,
-        filters: Offsets,
-    },
-}
-
-impl Plan {
-    pub(super) fn new(g: &Geometry, weight: &[f32]) -> Plan {
+impl Windows {
+    fn new(g: &Geometry) -> Windows {
         let o = g.options;
         let (span_h, span_w) = (g.span(0), g.span(1));
         let padded = Padded::new(
@@ -184,8 +166,60 @@ impl Plan {
             .flat_map(|y| (0..g.out_w).map(move |x| (y, x)))
             .map(|(y, x)| (y * o.stride.h * padded.cols + x * o.stride.w) as u32)
             .collect();
+        Windows {
+            padded,
+            taps: Offsets::new(taps),
+            pixels,
+        }
+    }
+
+    /// Copies `image` into the padded planes `dst`.
+    fn fill(&self, image: &[f32], dst: &mut [f32]) {
+        let p = self.padded;
+        p.fill(image, dst, [p.pad_h as isize, p.pad_w as isize]);
+    }
+}
+
+/// What a direct forward pass needs besides its operands: the weight as
+/// its kernel reads it, and the offsets.
+pub(super) struct Plan {
+    windows: Windows,
+    forward: Forward,
+}
+
+/// How the forward pass tiles a group's output.
+enum Forward {
+    /// Output channels in the vectors, pixels broadcast: for long
+    /// reductions. `A` is the weight as `[group][tap][out]`.
+    ChannelVectors {
+        weight_by_tap: Vec<f32>,
+        weight_rows: Offsets,
+    },
+    /// Pixels of one output row in the vectors (stride 1 along the width),
+    /// weights broadcast: `B` is the weight in its own layout, read at
+    /// `filters[o] + tap`.
+    RowVectors {
+        weight: Vec<f32>,
+        tap_index: Offsets,
+        filters: Offsets,
+    },
+    /// Stride-1 5x5 kernels with enough channels: Winograd's F(2x2, 5x5).
+    Winograd(winograd::Plan),
+}
+
+impl Plan {
+    pub(super) fn new(g: &Geometry, weight: &[f32]) -> Plan {
+        let o = g.options;
         let (og, rg) = (g.group_out(), g.group_rows());
-        let forward = if rg < CHANNEL_VECTORS_MIN_TAPS && o.stride.w == 1 {
+        let forward = if winograd::fits(g, g.channels, g.out_channels) {
+            Forward::Winograd(winograd::Plan::new(
+                [g.channels, g.out_channels],
+                [g.height, g.width],
+                [g.out_h, g.out_w],
+                [o.padding.h as isize, o.padding.w as isize],
+                |out, input| filter(weight, g, out, input, false),
+            ))
+        } else if rg < CHANNEL_VECTORS_MIN_TAPS && o.stride.w == 1 {
             Forward::RowVectors {
                 weight: weight.to_vec(),
                 tap_index: rows(rg, 1),
@@ -208,16 +242,17 @@ impl Plan {
             }
         };
         Plan {
-            padded,
-            taps: Offsets::new(taps),
-            pixels,
+            windows: Windows::new(g),
             forward,
         }
     }
 
     /// Floats of scratch one image's forward pass needs.
     pub(super) fn forward_scratch(&self) -> usize {
-        self.padded.len()
+        match &self.forward {
+            Forward::Winograd(plan) => plan.scratch(),
+            _ => self.windows.padded.len(),
+        }
     }
 
     /// One image's convolution, bias included, into `out` (`[out, pixels]`).
@@ -229,10 +264,14 @@ impl Plan {
         out: &mut [f32],
         scratch: &mut [f32],
     ) {
-        let padded = &mut scratch[..self.padded.len()];
-        let p = self.padded;
-        self.padded
-            .fill(image, padded, [p.pad_h as isize, p.pad_w as isize]);
+        if let Forward::Winograd(plan) = &self.forward {
+            plan.image(image, bias, out, scratch);
+            return;
+        }
+        let windows = &self.windows;
+        let p = windows.padded;
+        let padded = &mut scratch[..p.len()];
+        windows.fill(image, padded);
         let (og, rg, cg) = (g.group_out(), g.group_rows(), g.channels / g.groups());
         for group in 0..g.groups() {
             let input = &padded[group * cg * p.plane()..];
@@ -249,10 +288,10 @@ impl Plan {
                         a_rows: weight_rows,
                         a_width: og,
                         b: input,
-                        b_rows: &self.taps,
+                        b_rows: &windows.taps,
                     };
                     let output = Output::rows(out, g.pixels(), bias);
-                    tile.run_columns(&self.pixels, output);
+                    tile.run_columns(&windows.pixels, output);
                 }
                 Forward::RowVectors {
                     weight: w,
@@ -263,7 +302,7 @@ impl Plan {
                         let row = y * g.options.stride.h * p.cols;
                         let tile = Tile {
                             a: &input[row..],
-                            a_rows: &self.taps,
+                            a_rows: &windows.taps,
                             a_width: g.out_w,
                             b: &w[weights.clone()],
                             b_rows: tap_index,
@@ -273,16 +312,79 @@ impl Plan {
                         tile.run_columns(filters, output);
                     }
                 }
+                Forward::Winograd(_) => unreachable!("returned above"),
             }
         }
     }
 }
 
-/// The flipped weight and offsets of the input gradient's convolution: the
-/// output gradient, zero-padded by the kernel's span less the padding,
-/// correlated with the weight turned by 180 degrees and its channel axes
-/// swapped. Stride 1 only.
-pub(super) struct InputGradPlan {
+/// The filter of output `out` over input `input` of a one-group 5x5
+/// weight, turned by 180 degrees if `flipped`.
+fn filter(
+    weight: &[f32],
+    g: &Geometry,
+    out: usize,
+    input: usize,
+    flipped: bool,
+) -> [f32; winograd::KERNEL * winograd::KERNEL] {
+    const TAPS: usize = winograd::KERNEL * winograd::KERNEL;
+    let mut taps = [0.0; TAPS];
+    let at = (out * g.channels + input) * TAPS;
+    taps.copy_from_slice(&weight[at..at + TAPS]);
+    if flipped {
+        taps.reverse();
+    }
+    taps
+}
+
+/// The input gradient's convolution: the output gradient, zero-padded by
+/// the kernel's span less the padding, correlated with the weight turned
+/// by 180 degrees and its channel axes swapped. Stride 1 only.
+pub(super) enum InputGradPlan {
+    /// The offset kernel, for any such convolution.
+    Offsets(FlippedCorrelation),
+    /// Winograd's F(2x2, 5x5), where it fits.
+    Winograd(winograd::Plan),
+}
+
+impl InputGradPlan {
+    /// # Panics
+    /// If the convolution has a stride other than 1 (the caller checks).
+    pub(super) fn new(g: &Geometry, weight: &[f32]) -> InputGradPlan {
+        if !winograd::fits(g, g.out_channels, g.channels) {
+            return InputGradPlan::Offsets(FlippedCorrelation::new(g, weight));
+        }
+        let o = g.options;
+        let span = winograd::KERNEL as isize - 1;
+        InputGradPlan::Winograd(winograd::Plan::new(
+            [g.out_channels, g.channels],
+            [g.out_h, g.out_w],
+            [g.height, g.width],
+            [span - o.padding.h as isize, span - o.padding.w as isize],
+            // Output k of the forward pass is this correlation's input.
+            |c, k| filter(weight, g, k, c, true),
+        ))
+    }
+
+    pub(super) fn scratch(&self) -> usize {
+        match self {
+            InputGradPlan::Offsets(plan) => plan.scratch(),
+            InputGradPlan::Winograd(plan) => plan.scratch(),
+        }
+    }
+
+    /// One image's input gradient from its output gradient `dy`, written
+    /// over `dx` (`[in, h * w]`).
+    pub(super) fn image(&self, g: &Geometry, dy: &[f32], dx: &mut [f32], scratch: &mut [f32]) {
+        match self {
+            InputGradPlan::Offsets(plan) => plan.image(g, dy, dx, scratch),
+            InputGradPlan::Winograd(plan) => plan.image(dy, None, dx, scratch),
+        }
+    }
+}
+
+/// The flipped weight and offsets of [`InputGradPlan::Offsets`].
+pub(super) struct FlippedCorrelation {
     padded: Padded,
     /// Shift of the output gradient's row 0 and column 0 in the padded plane.
     shift: [isize; 2],
@@ -293,10 +395,10 @@ pub(super) struct InputGradPlan {
     weight_rows: Offsets,
 }
 
-impl InputGradPlan {
+impl FlippedCorrelation {
     /// # Panics
-    /// If the convolution has a stride other than 1 (the caller checks).
-    pub(super) fn new(g: &Geometry, weight: &[f32]) -> InputGradPlan {
+    /// If the convolution has a stride other than 1.
+    fn new(g: &Geometry, weight: &[f32]) -> FlippedCorrelation {
         let o = g.options;
         assert!(
             o.stride == super::Pair::from(1),
@@ -349,7 +451,7 @@ impl InputGradPlan {
                 }
             }
         }
-        InputGradPlan {
+        FlippedCorrelation {
             padded,
             shift,
             taps: Offsets::new(taps),
@@ -359,13 +461,11 @@ impl InputGradPlan {
         }
     }
 
-    pub(super) fn scratch(&self) -> usize {
+    fn scratch(&self) -> usize {
         self.padded.len()
     }
 
-    /// One image's input gradient from its output gradient `dy`, written
-    /// over `dx` (`[in, h * w]`).
-    pub(super) fn image(&self, g: &Geometry, dy: &[f32], dx: &mut [f32], scratch: &mut [f32]) {
+    fn image(&self, g: &Geometry, dy: &[f32], dx: &mut [f32], scratch: &mut [f32]) {
         let padded = &mut scratch[..self.padded.len()];
         self.padded.fill(dy, padded, self.shift);
         let (og, cg) = (g.group_out(), g.channels / g.groups());
@@ -388,31 +488,30 @@ impl InputGradPlan {
 
 /// The weight gradient of a group of images: `dW[o, tap] = sum over
 /// images and pixels of dy[o, pixel] * input[tap + pixel]`.
-pub(super) struct WeightGradPlan<'a> {
-    forward: &'a Plan,
+pub(super) struct WeightGradPlan {
+    windows: Windows,
     /// Row offsets of a transposed output gradient, `[pixel][out]`.
     grad_rows: Offsets,
 }
 
-impl<'a> WeightGradPlan<'a> {
-    pub(super) fn new(g: &Geometry, forward: &'a Plan) -> WeightGradPlan<'a> {
+impl WeightGradPlan {
+    pub(super) fn new(g: &Geometry) -> WeightGradPlan {
         WeightGradPlan {
-            forward,
+            windows: Windows::new(g),
             grad_rows: rows(g.pixels(), g.out_channels),
         }
     }
 
     /// Scratch per image: its padded input and transposed output gradient.
     pub(super) fn scratch_per_image(&self, g: &Geometry) -> usize {
-        self.forward.padded.len() + g.out_image_len() + SLACK
+        self.windows.padded.len() + g.out_image_len() + SLACK
     }
 
     /// Prepares image `i` of the group in `scratch` (laid out by
     /// [`WeightGradPlan::scratch_per_image`]).
     pub(super) fn prepare(&self, g: &Geometry, image: &[f32], dy: &[f32], scratch: &mut [f32]) {
-        let p = self.forward.padded;
-        let (padded, transposed) = scratch.split_at_mut(p.len());
-        p.fill(image, padded, [p.pad_h as isize, p.pad_w as isize]);
+        let (padded, transposed) = scratch.split_at_mut(self.windows.padded.len());
+        self.windows.fill(image, padded);
         transpose(dy, g.out_channels, g.pixels(), transposed);
     }
 
@@ -420,7 +519,7 @@ impl<'a> WeightGradPlan<'a> {
     /// `scratch` into `dw` (`[out, taps]` per group).
     pub(super) fn run(&self, g: &Geometry, scratch: &[f32], images: usize, dw: &mut [f32]) {
         let per_image = self.scratch_per_image(g);
-        let p = self.forward.padded;
+        let p = self.windows.padded;
         let (og, rg, cg) = (g.group_out(), g.group_rows(), g.channels / g.groups());
         for group in 0..g.groups() {
             let tiles: Vec<Tile<'_>> = (0..images)
@@ -432,13 +531,13 @@ impl<'a> WeightGradPlan<'a> {
                         a_rows: &self.grad_rows,
                         a_width: og,
                         b: &padded[group * cg * p.plane()..],
-                        b_rows: &self.forward.pixels,
+                        b_rows: &self.windows.pixels,
                     }
                 })
                 .collect();
             let dw = &mut dw[group * og * rg..(group + 1) * og * rg];
             let output = Output::rows(dw, rg, None);
-            run_columns_summed(&tiles, &self.forward.taps, output);
+            run_columns_summed(&tiles, &self.windows.taps, output);
         }
     }
 }
@@ -527,6 +626,53 @@ unsafe fn transpose_blocks(src: &[f32], rows: usize, cols: usize, dst: &mut [f32
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Conv2dOptions;
+    use crate::shape::Shape;
+
+    fn geometry(input: [usize; 4], weight: [usize; 4], padding: usize) -> Geometry {
+        let options = Conv2dOptions {
+            padding: super::super::Pair::from(padding),
+            ..Conv2dOptions::default()
+        };
+        Geometry::new(Shape::new(&input), Shape::new(&weight), None, options)
+    }
+
+    #[test]
+    fn winograd_runs_where_it_fits_and_only_there() {
+        if !available() {
+            return;
+        }
+        // The CNN flagship's second convolution: both passes.
+        let g = geometry([2, 16, 14, 14], [32, 16, 5, 5], 2);
+        let weight = vec![0.5; 32 * 16 * 25];
+        assert!(matches!(
+            Plan::new(&g, &weight).forward,
+            Forward::Winograd(_)
+        ));
+        assert!(matches!(
+            InputGradPlan::new(&g, &weight),
+            InputGradPlan::Winograd(_)
+        ));
+        // Its first: one input channel is too short a reduction forward;
+        // 16 outputs feed one input channel backward, not a whole vector.
+        let g = geometry([2, 1, 28, 28], [16, 1, 5, 5], 2);
+        let weight = vec![0.5; 16 * 25];
+        assert!(!matches!(
+            Plan::new(&g, &weight).forward,
+            Forward::Winograd(_)
+        ));
+        assert!(matches!(
+            InputGradPlan::new(&g, &weight),
+            InputGradPlan::Offsets(_)
+        ));
+        // A 3x3 kernel.
+        let g = geometry([2, 16, 14, 14], [32, 16, 3, 3], 1);
+        let weight = vec![0.5; 32 * 16 * 9];
+        assert!(!matches!(
+            Plan::new(&g, &weight).forward,
+            Forward::Winograd(_)
+        ));
+    }
 
     #[test]
     fn transposes_every_shape_with_or_without_full_blocks() {

@@ -31,6 +31,11 @@ const WIDE_COLUMNS: usize = 8;
 /// otherwise compute 30 or 32. Five chains still cover the FMA latency.
 const FIVE_COLUMNS: usize = 5;
 
+/// Columns of the AVX-512 tile where seven pad least: the 7x7 blocks of a
+/// Winograd convolution's 14x14 output, which six or eight would pad by
+/// a tenth.
+const SEVEN_COLUMNS: usize = 7;
+
 /// Offsets into an operand with their maximum, found once when a plan is
 /// built rather than on every product that bounds-checks them.
 pub(super) struct Offsets {
@@ -265,9 +270,9 @@ unsafe fn with_avx512(tiles: &[Tile<'_>], columns: &Offsets, output: &mut Output
     // one that pads the columns least runs (the widest among equals).
     let narrow = tiles[0].a_width <= Avx512::LANES;
     let widths: &[usize] = if narrow {
-        &[WIDE_COLUMNS, COLUMNS, FIVE_COLUMNS]
+        &[WIDE_COLUMNS, SEVEN_COLUMNS, COLUMNS, FIVE_COLUMNS]
     } else {
-        &[WIDE_COLUMNS, COLUMNS]
+        &[WIDE_COLUMNS, SEVEN_COLUMNS, COLUMNS]
     };
     let padded = |t: usize| columns.len().div_ceil(t) * t;
     let best = widths
@@ -279,9 +284,11 @@ unsafe fn with_avx512(tiles: &[Tile<'_>], columns: &Offsets, output: &mut Output
     unsafe {
         match (narrow, best) {
             (true, WIDE_COLUMNS) => blocks::<Avx512, 1, WIDE_COLUMNS>(tiles, columns, output),
+            (true, SEVEN_COLUMNS) => blocks::<Avx512, 1, SEVEN_COLUMNS>(tiles, columns, output),
             (true, COLUMNS) => blocks::<Avx512, 1, COLUMNS>(tiles, columns, output),
             (true, _) => blocks::<Avx512, 1, FIVE_COLUMNS>(tiles, columns, output),
             (false, WIDE_COLUMNS) => blocks::<Avx512, 2, WIDE_COLUMNS>(tiles, columns, output),
+            (false, SEVEN_COLUMNS) => blocks::<Avx512, 2, SEVEN_COLUMNS>(tiles, columns, output),
             (false, _) => blocks::<Avx512, 2, COLUMNS>(tiles, columns, output),
         }
     }
@@ -504,10 +511,13 @@ mod tests {
             (32, 40, 7, 3),
             (45, 11, 20, 2),
             (28, 25, 16, 1),
-            // One vector: the column counts that 6, 8 and 5 pad least.
+            // One vector: the column counts that 6, 8, 5 and 7 pad least.
             (16, 25, 12, 1),
             (9, 10, 16, 2),
             (12, 7, 25, 1),
+            (16, 16, 49, 1),
+            // Two vectors: seven pads least.
+            (32, 16, 49, 1),
         ] {
             let a: Vec<Vec<f32>> = (0..tiles)
                 .map(|i| floats(k * width + SLACK, i as u64 + 1))
