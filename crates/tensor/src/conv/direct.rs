@@ -180,11 +180,15 @@ impl Windows {
     }
 }
 
-/// What a direct forward pass needs besides its operands: the weight as
-/// its kernel reads it, and the offsets.
-pub(super) struct Plan {
-    windows: Windows,
-    forward: Forward,
+/// What a direct forward pass needs besides its operands.
+pub(super) struct Plan(Method);
+
+/// How a forward pass runs.
+enum Method {
+    /// The offset kernel: the weight as it reads it, and the offsets.
+    Offsets { windows: Windows, forward: Forward },
+    /// Stride-1 5x5 kernels with enough channels: Winograd's F(2x2, 5x5).
+    Winograd(winograd::Plan),
 }
 
 /// How the forward pass tiles a group's output.
@@ -203,23 +207,22 @@ enum Forward {
         tap_index: Offsets,
         filters: Offsets,
     },
-    /// Stride-1 5x5 kernels with enough channels: Winograd's F(2x2, 5x5).
-    Winograd(winograd::Plan),
 }
 
 impl Plan {
     pub(super) fn new(g: &Geometry, weight: &[f32]) -> Plan {
         let o = g.options;
         let (og, rg) = (g.group_out(), g.group_rows());
-        let forward = if winograd::fits(g, g.channels, g.out_channels) {
-            Forward::Winograd(winograd::Plan::new(
+        if winograd::fits(g, g.channels, g.out_channels) {
+            return Plan(Method::Winograd(winograd::Plan::new(
                 [g.channels, g.out_channels],
                 [g.height, g.width],
                 [g.out_h, g.out_w],
                 [o.padding.h as isize, o.padding.w as isize],
                 |out, input| filter(weight, g, out, input, false),
-            ))
-        } else if rg < CHANNEL_VECTORS_MIN_TAPS && o.stride.w == 1 {
+            )));
+        }
+        let forward = if rg < CHANNEL_VECTORS_MIN_TAPS && o.stride.w == 1 {
             Forward::RowVectors {
                 weight: weight.to_vec(),
                 tap_index: rows(rg, 1),
@@ -241,17 +244,17 @@ impl Plan {
                 weight_rows: rows(rg, og),
             }
         };
-        Plan {
+        Plan(Method::Offsets {
             windows: Windows::new(g),
             forward,
-        }
+        })
     }
 
     /// Floats of scratch one image's forward pass needs.
     pub(super) fn forward_scratch(&self) -> usize {
-        match &self.forward {
-            Forward::Winograd(plan) => plan.scratch(),
-            _ => self.windows.padded.len(),
+        match &self.0 {
+            Method::Offsets { windows, .. } => windows.padded.len(),
+            Method::Winograd(plan) => plan.scratch(),
         }
     }
 
@@ -264,11 +267,10 @@ impl Plan {
         out: &mut [f32],
         scratch: &mut [f32],
     ) {
-        if let Forward::Winograd(plan) = &self.forward {
-            plan.image(image, bias, out, scratch);
-            return;
-        }
-        let windows = &self.windows;
+        let (windows, forward) = match &self.0 {
+            Method::Offsets { windows, forward } => (windows, forward),
+            Method::Winograd(plan) => return plan.image(image, bias, out, scratch),
+        };
         let p = windows.padded;
         let padded = &mut scratch[..p.len()];
         windows.fill(image, padded);
@@ -278,7 +280,7 @@ impl Plan {
             let out = &mut out[group * og * g.pixels()..(group + 1) * og * g.pixels()];
             let bias = bias.map(|b| &b[group * og..(group + 1) * og]);
             let weights = group * og * rg..(group + 1) * og * rg;
-            match &self.forward {
+            match forward {
                 Forward::ChannelVectors {
                     weight_by_tap,
                     weight_rows,
@@ -312,7 +314,6 @@ impl Plan {
                         tile.run_columns(filters, output);
                     }
                 }
-                Forward::Winograd(_) => unreachable!("returned above"),
             }
         }
     }
@@ -645,10 +646,7 @@ mod tests {
         // The CNN flagship's second convolution: both passes.
         let g = geometry([2, 16, 14, 14], [32, 16, 5, 5], 2);
         let weight = vec![0.5; 32 * 16 * 25];
-        assert!(matches!(
-            Plan::new(&g, &weight).forward,
-            Forward::Winograd(_)
-        ));
+        assert!(matches!(Plan::new(&g, &weight).0, Method::Winograd(_)));
         assert!(matches!(
             InputGradPlan::new(&g, &weight),
             InputGradPlan::Winograd(_)
@@ -657,10 +655,7 @@ mod tests {
         // 16 outputs feed one input channel backward, not a whole vector.
         let g = geometry([2, 1, 28, 28], [16, 1, 5, 5], 2);
         let weight = vec![0.5; 16 * 25];
-        assert!(!matches!(
-            Plan::new(&g, &weight).forward,
-            Forward::Winograd(_)
-        ));
+        assert!(!matches!(Plan::new(&g, &weight).0, Method::Winograd(_)));
         assert!(matches!(
             InputGradPlan::new(&g, &weight),
             InputGradPlan::Offsets(_)
@@ -668,10 +663,7 @@ mod tests {
         // A 3x3 kernel.
         let g = geometry([2, 16, 14, 14], [32, 16, 3, 3], 1);
         let weight = vec![0.5; 32 * 16 * 9];
-        assert!(!matches!(
-            Plan::new(&g, &weight).forward,
-            Forward::Winograd(_)
-        ));
+        assert!(!matches!(Plan::new(&g, &weight).0, Method::Winograd(_)));
     }
 
     #[test]
