@@ -104,7 +104,8 @@ impl Plan {
                 }
             }
         }
-        let plan = Plan {
+        let count = blocks[0] * blocks[1];
+        Plan {
             padded,
             shift,
             out,
@@ -113,18 +114,13 @@ impl Plan {
             outputs,
             weight,
             weight_rows: rows(inputs, outputs),
-            data_rows: Offsets::new(Vec::new()),
-            block_columns: rows(blocks[0] * blocks[1], 1),
-        };
-        Plan {
-            data_rows: rows(inputs, plan.row_stride()),
-            ..plan
+            data_rows: rows(inputs, row_stride(count)),
+            block_columns: rows(count, 1),
         }
     }
 
-    /// Floats between transformed rows: the blocks and a vector's spill.
     fn row_stride(&self) -> usize {
-        self.blocks[0] * self.blocks[1] + LANES
+        row_stride(self.block_count())
     }
 
     fn block_count(&self) -> usize {
@@ -296,6 +292,12 @@ impl Plan {
             }
         }
     }
+}
+
+/// Floats between transformed rows of `count` blocks: the blocks and a
+/// vector's spill.
+fn row_stride(count: usize) -> usize {
+    count + LANES
 }
 
 /// `U = G g Gᵀ` for one 5x5 filter, row-major 6x6.
