@@ -5,6 +5,9 @@ use descent::prelude::*;
 
 mod common;
 use common::flagship_cnn;
+#[path = "common/pytorch_start.rs"]
+mod pytorch_start;
+use pytorch_start::{Images, PytorchStart};
 
 const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/interop");
 
@@ -163,6 +166,33 @@ fn the_pytorch_cnn_gets_pytorchs_gradients() {
             "{name}: a gradient differs by {worst} (largest {scale})"
         );
     }
+}
+
+/// Trained from PyTorch's own initial weights and batch order
+/// (`data/interop/cnn_start.py`, seed 0), descent takes PyTorch's steps: the
+/// weights after 10 Adam steps equal PyTorch's up to float32 rounding (each
+/// step moves a weight by up to 1e-3), and after the whole epoch, where
+/// rounding has had 125 steps to grow, the test accuracy is PyTorch's.
+#[test]
+fn trained_from_pytorchs_start_descent_follows_pytorch() {
+    let start = PytorchStart::load(INTEROP);
+    let images = Images::load();
+    let model = flagship_cnn(0);
+    start.load_initial_weights(&model);
+    let mut opt = Optim::try_new(model.named_parameters(), Adam::new(1e-3)).unwrap();
+    let order = &start.order[0];
+    images.train(&model, &mut opt, order, Some(10));
+    let expected = start.after_10_steps();
+    for (name, param) in model.named_parameters() {
+        let worst = largest_difference(&param.value(), expected.get(&name).unwrap().1);
+        assert!(worst <= 2e-4, "{name}: differs by {worst} after 10 steps");
+    }
+    images.train(&model, &mut opt, &order[10 * 64..], None);
+    let (ours, pytorchs) = (images.test_accuracy(&model), start.accuracy[0]);
+    assert!(
+        (ours - pytorchs).abs() <= 0.005,
+        "test accuracy {ours} after one epoch, PyTorch {pytorchs}"
+    );
 }
 
 #[test]
