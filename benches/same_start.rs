@@ -10,7 +10,7 @@
 
 use descent::prelude::*;
 
-// The tests also check the weights after 10 steps; this needs only the epochs.
+// The tests also check the first 10 steps; this needs only the epochs.
 #[allow(dead_code)]
 #[path = "../tests/common/pytorch_start.rs"]
 mod pytorch_start;

@@ -169,10 +169,15 @@ fn the_pytorch_cnn_gets_pytorchs_gradients() {
 }
 
 /// Trained from PyTorch's own initial weights and batch order
-/// (`data/interop/cnn_start.py`, seed 0), descent takes PyTorch's steps: the
-/// weights after 10 Adam steps equal PyTorch's up to float32 rounding (each
-/// step moves a weight by up to 1e-3), and after the whole epoch, where
-/// rounding has had 125 steps to grow, the test accuracy is PyTorch's.
+/// (`data/interop/cnn_start.py`, seed 0), descent takes PyTorch's steps.
+/// Float32 rounding differs between the libraries (Winograd's transforms
+/// most of all), and Adam's first steps turn a rounding in a near-zero
+/// gradient into a whole step of either sign, so single weights drift
+/// apart; what is checked is what rounding leaves alone: each of the first
+/// 10 losses (measured within 2e-5 of PyTorch's; a learning rate 2% off
+/// puts the second 4e-4 away), each tensor's 10-step update (its distance
+/// from PyTorch's weights measured at most 0.14% of PyTorch's update), and
+/// the test accuracy after the whole epoch.
 #[test]
 fn trained_from_pytorchs_start_descent_follows_pytorch() {
     let start = PytorchStart::load(INTEROP);
@@ -181,11 +186,20 @@ fn trained_from_pytorchs_start_descent_follows_pytorch() {
     start.load_initial_weights(&model);
     let mut opt = Optim::try_new(model.named_parameters(), Adam::new(1e-3)).unwrap();
     let order = &start.order[0];
-    images.train(&model, &mut opt, order, Some(10));
-    let expected = start.after_10_steps();
+    let losses = images.train(&model, &mut opt, order, Some(10));
+    for (step, (&ours, &pytorchs)) in losses.iter().zip(&start.losses).enumerate() {
+        let gap = (ours as f64 - pytorchs).abs();
+        assert!(gap <= 1e-4, "step {step}: loss {ours}, PyTorch {pytorchs}");
+    }
+    let (initial, after) = (start.initial_weights(), start.after_10_steps());
+    let norm = |t: &Tensor| t.square().sum().item().sqrt();
     for (name, param) in model.named_parameters() {
-        let worst = largest_difference(&param.value(), expected.get(&name).unwrap().1);
-        assert!(worst <= 2e-4, "{name}: differs by {worst} after 10 steps");
+        let (pytorchs, first) = (after.get(&name).unwrap().1, initial.get(&name).unwrap().1);
+        let apart = norm(&(&param.value() - pytorchs)) / norm(&(pytorchs - first));
+        assert!(
+            apart <= 1e-2,
+            "{name}: 10 steps from PyTorch's by {apart} of its update"
+        );
     }
     images.train(&model, &mut opt, &order[10 * 64..], None);
     let (ours, pytorchs) = (images.test_accuracy(&model), start.accuracy[0]);

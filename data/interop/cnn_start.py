@@ -6,8 +6,8 @@ trained from the same random draws and compared step by step:
   batches of 64 in the order below);
 - cnn_start.json: that batch order (one `torch.randperm` of the training
   images per epoch, from `torch.Generator().manual_seed(SEED)`, as
-  ../../../shared/peers/torch_cnn.py draws it) and the test accuracy PyTorch
-  reached after each epoch.
+  ../../../shared/peers/torch_cnn.py draws it), the loss of each of the
+  first 10 steps, and the test accuracy PyTorch reached after each epoch.
 
 Run: python3 cnn_start.py [--seed 0] [--epochs 1] [--out .]   (needs PyTorch
 and NumPy; reads ../mnist relative to this file). The shipped files are
@@ -48,23 +48,26 @@ def main():
     write_safetensors(a.out / "cnn_start.safetensors", weights(model))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(a.seed)
-    order, accuracy, step = [], [], 0
+    order, losses, accuracy, step = [], [], [], 0
     for _ in range(a.epochs):
         perm = torch.randperm(len(x), generator=gen)
         order.append(perm.tolist())
         for i in range(0, len(x), 64):
             batch = perm[i:i + 64]
             opt.zero_grad(set_to_none=True)
-            F.cross_entropy(model(x[batch]), y[batch]).backward()
+            loss = F.cross_entropy(model(x[batch]), y[batch])
+            loss.backward()
             opt.step()
             step += 1
+            if step <= 10:
+                losses.append(loss.item())
             if step == 10:
                 write_safetensors(a.out / "cnn_start_10_steps.safetensors", weights(model))
         with torch.no_grad():
             accuracy.append((model(xt).argmax(1) == yt).float().mean().item())
     with open(a.out / "cnn_start.json", "w") as f:
-        json.dump({"seed": a.seed, "batch_size": 64, "lr": 1e-3, "accuracy": accuracy, "order": order},
-                  f, separators=(",", ":"))
+        json.dump({"seed": a.seed, "batch_size": 64, "lr": 1e-3, "losses": losses,
+                   "accuracy": accuracy, "order": order}, f, separators=(",", ":"))
 
 
 if __name__ == "__main__":

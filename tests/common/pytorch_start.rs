@@ -12,6 +12,8 @@ pub struct PytorchStart {
     dir: PathBuf,
     /// One permutation of the training images per epoch.
     pub order: Vec<Vec<usize>>,
+    /// The loss of each of the first 10 steps.
+    pub losses: Vec<f64>,
     /// PyTorch's test accuracy after each epoch, as a fraction.
     pub accuracy: Vec<f64>,
 }
@@ -33,22 +35,26 @@ impl PytorchStart {
                 indices.map(|i| i.as_u64().unwrap() as usize).collect()
             })
             .collect();
-        let accuracy = json["accuracy"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_f64().unwrap())
-            .collect();
+        let numbers = |key: &str| -> Vec<f64> {
+            let values = json[key].as_array().unwrap().iter();
+            values.map(|v| v.as_f64().unwrap()).collect()
+        };
         PytorchStart {
             dir,
             order,
-            accuracy,
+            losses: numbers("losses"),
+            accuracy: numbers("accuracy"),
         }
     }
 
     /// Gives the flagship CNN `model` PyTorch's initial weights.
     pub fn load_initial_weights(&self, model: &Sequential) {
         load_safetensors(model, self.dir.join("cnn_start.safetensors")).unwrap();
+    }
+
+    /// PyTorch's initial weights.
+    pub fn initial_weights(&self) -> Weights {
+        Weights::load(self.dir.join("cnn_start.safetensors")).unwrap()
     }
 
     /// The weights PyTorch had after 10 steps.
@@ -80,23 +86,28 @@ impl Images {
         }
     }
 
-    /// One Adam step (the optimizer's) on each batch of 64 of `order`,
-    /// stopping after `steps` batches when given.
+    /// One step of `opt` on each batch of 64 of `order`, stopping after
+    /// `steps` batches when given; returns each step's loss.
     pub fn train(
         &self,
         model: &Sequential,
         opt: &mut dyn Optimizer,
         order: &[usize],
         steps: Option<usize>,
-    ) {
-        for batch in order.chunks(64).take(steps.unwrap_or(usize::MAX)) {
-            opt.zero_grad();
-            let labels: Vec<usize> = batch.iter().map(|&i| self.train_labels[i]).collect();
-            let tape = Tape::new();
-            let logits = model.forward(tape.constant(self.train.index_select(0, batch)));
-            cross_entropy_loss(logits, &labels, Reduction::Mean).backward();
-            opt.step();
-        }
+    ) -> Vec<f32> {
+        let batches = order.chunks(64).take(steps.unwrap_or(usize::MAX));
+        batches
+            .map(|batch| {
+                opt.zero_grad();
+                let labels: Vec<usize> = batch.iter().map(|&i| self.train_labels[i]).collect();
+                let tape = Tape::new();
+                let logits = model.forward(tape.constant(self.train.index_select(0, batch)));
+                let loss = cross_entropy_loss(logits, &labels, Reduction::Mean);
+                loss.backward();
+                opt.step();
+                loss.value().item()
+            })
+            .collect()
     }
 
     /// Test accuracy, as a fraction.

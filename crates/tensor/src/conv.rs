@@ -700,18 +700,18 @@ impl Geometry {
         wanted: LayerGradsWanted,
         dy: &OutputGrad<'_, D>,
     ) -> LayerGrads {
-        let weight_len = weight.len();
-        let partial_len = weight_len + self.out_channels;
-        // Every group overwrites its partial sums, so a recycled buffer
-        // (no zeroing, no fresh pages each step) serves.
-        let groups = self.batch.div_ceil(IMAGES_PER_GROUP);
-        let mut partials = Tensor::build_overwritten(Shape::new(&[groups, partial_len]), |_| {});
-        let partials = partials.data_mut();
         let plans = Plans {
             weight: (wanted.weight && self.direct()).then(|| direct::WeightGradPlan::new(self)),
             input: (wanted.input && self.direct_input_grad())
                 .then(|| direct::InputGradPlan::new(self, weight)),
         };
+        let weight_partial_len = plans.weight_partial_len(self, weight.len());
+        let partial_len = weight_partial_len + self.out_channels;
+        // Every group overwrites its partial sums, so a recycled buffer
+        // (no zeroing, no fresh pages each step) serves.
+        let groups = self.batch.div_ceil(IMAGES_PER_GROUP);
+        let mut partials = Tensor::build_overwritten(Shape::new(&[groups, partial_len]), |_| {});
+        let partials = partials.data_mut();
         let task = |group: usize, partial: &mut [f32], dx: Option<&mut [f32]>| {
             let end = ((group + 1) * IMAGES_PER_GROUP).min(self.batch);
             let images = group * IMAGES_PER_GROUP..end;
@@ -762,14 +762,17 @@ impl Geometry {
             self.kernel.h,
             self.kernel.w,
         ];
+        let (total_w, total_b) = total.split_at(weight_partial_len);
+        let dw = wanted.weight.then(|| match &plans.weight {
+            Some(plan) => {
+                Tensor::build_overwritten(Shape::new(&weight_shape), |dw| plan.finish(total_w, dw))
+            }
+            None => Tensor::from_slice(total_w).reshape(weight_shape),
+        });
         LayerGrads {
             input: dx,
-            weight: wanted
-                .weight
-                .then(|| Tensor::from_slice(&total[..weight_len]).reshape(weight_shape)),
-            bias: wanted
-                .bias
-                .then(|| Tensor::from_slice(&total[weight_len..])),
+            weight: dw,
+            bias: wanted.bias.then(|| Tensor::from_slice(total_b)),
         }
     }
 
@@ -809,7 +812,8 @@ impl Geometry {
             prepared_len * images.len(),
             input_grad_len,
         ];
-        let (partial_w, partial_b) = partial.split_at_mut(weight.len());
+        let weight_partial_len = plans.weight_partial_len(self, weight.len());
+        let (partial_w, partial_b) = partial.split_at_mut(weight_partial_len);
         with_scratch(regions.iter().sum(), |scratch| {
             let (dy_buf, rest) = scratch.split_at_mut(regions[0]);
             let (columns_buf, rest) = rest.split_at_mut(regions[1]);
@@ -881,6 +885,16 @@ impl Geometry {
 struct Plans {
     weight: Option<direct::WeightGradPlan>,
     input: Option<direct::InputGradPlan>,
+}
+
+impl Plans {
+    /// Floats of a group's partial weight gradient: the gradient itself
+    /// (`weight_len` floats) unless the direct plan keeps its own form.
+    fn weight_partial_len(&self, g: &Geometry, weight_len: usize) -> usize {
+        self.weight
+            .as_ref()
+            .map_or(weight_len, |plan| plan.partial_len(g))
+    }
 }
 
 /// Where the backward pass reads each image's gradient with respect to the
@@ -1234,34 +1248,41 @@ mod tests {
     fn results_are_bit_identical_on_any_number_of_threads() {
         let mut rng = seeded_rng(5);
         // Above CONV_PARALLEL_MIN_MACS, with a batch that is not a multiple
-        // of IMAGES_PER_GROUP.
-        let x = Tensor::randn([13, 8, 16, 16], &mut rng);
-        let w = Tensor::randn([16, 8, 3, 3], &mut rng);
-        let b = Tensor::randn([16], &mut rng);
-        let opts = options((1, 1), (1, 1), (1, 1), 1);
-        let g = Geometry::new(x.shape(), w.shape(), None, opts);
-        assert!(g.macs() >= CONV_PARALLEL_MIN_MACS);
-        let grad = Tensor::randn(g.output_shape(), &mut rng);
-        let all = LayerGradsWanted {
-            input: true,
-            weight: true,
-            bias: true,
-        };
-        let run = || {
-            let y = x.conv2d(&w, Some(&b), opts);
-            let grads = x.conv2d_backward(&w, &grad, opts, all);
-            [
-                y,
-                grads.input.unwrap(),
-                grads.weight.unwrap(),
-                grads.bias.unwrap(),
-            ]
-        };
-        let one = in_pool(1, run);
-        for threads in [2, 3] {
-            let many = in_pool(threads, run);
-            for (i, (a, b)) in one.iter().zip(&many).enumerate() {
-                assert!(a.bit_eq(b), "result {i} differs with {threads} threads");
+        // of IMAGES_PER_GROUP; a 3x3 kernel (offset kernels) and a 5x5 one
+        // (Winograd where AVX2 is).
+        for kernel in [3, 5] {
+            let x = Tensor::randn([13, 8, 16, 16], &mut rng);
+            let w = Tensor::randn([16, 8, kernel, kernel], &mut rng);
+            let b = Tensor::randn([16], &mut rng);
+            let pad = kernel / 2;
+            let opts = options((1, 1), (pad, pad), (1, 1), 1);
+            let g = Geometry::new(x.shape(), w.shape(), None, opts);
+            assert!(g.macs() >= CONV_PARALLEL_MIN_MACS);
+            let grad = Tensor::randn(g.output_shape(), &mut rng);
+            let all = LayerGradsWanted {
+                input: true,
+                weight: true,
+                bias: true,
+            };
+            let run = || {
+                let y = x.conv2d(&w, Some(&b), opts);
+                let grads = x.conv2d_backward(&w, &grad, opts, all);
+                [
+                    y,
+                    grads.input.unwrap(),
+                    grads.weight.unwrap(),
+                    grads.bias.unwrap(),
+                ]
+            };
+            let one = in_pool(1, run);
+            for threads in [2, 3] {
+                let many = in_pool(threads, run);
+                for (i, (a, b)) in one.iter().zip(&many).enumerate() {
+                    assert!(
+                        a.bit_eq(b),
+                        "{kernel}x{kernel}: result {i} differs with {threads} threads"
+                    );
+                }
             }
         }
     }

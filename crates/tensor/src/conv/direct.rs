@@ -487,30 +487,94 @@ impl FlippedCorrelation {
     }
 }
 
-/// The weight gradient of a group of images: `dW[o, tap] = sum over
-/// images and pixels of dy[o, pixel] * input[tap + pixel]`.
-pub(super) struct WeightGradPlan {
+/// The weight gradient of a group of images, summed over the images into
+/// a partial per group; the partials' total gives the gradient.
+pub(super) enum WeightGradPlan {
+    /// The offset kernel, for any convolution; partials are gradients.
+    Offsets(OffsetWeightGrad),
+    /// Winograd's F(2x2, 5x5), where it fits; partials are transformed.
+    Winograd(winograd::WeightGrad),
+}
+
+impl WeightGradPlan {
+    pub(super) fn new(g: &Geometry) -> WeightGradPlan {
+        if !winograd::fits(g, g.channels, g.out_channels) {
+            return WeightGradPlan::Offsets(OffsetWeightGrad::new(g));
+        }
+        let o = g.options;
+        WeightGradPlan::Winograd(winograd::WeightGrad::new(
+            [g.channels, g.out_channels],
+            [g.height, g.width],
+            [g.out_h, g.out_w],
+            [o.padding.h, o.padding.w],
+        ))
+    }
+
+    /// Floats of a group's partial.
+    pub(super) fn partial_len(&self, g: &Geometry) -> usize {
+        match self {
+            WeightGradPlan::Offsets(_) => g.out_channels * g.group_rows(),
+            WeightGradPlan::Winograd(plan) => plan.sums_len(),
+        }
+    }
+
+    /// Scratch per image of a group.
+    pub(super) fn scratch_per_image(&self, g: &Geometry) -> usize {
+        match self {
+            WeightGradPlan::Offsets(plan) => plan.scratch_per_image(g),
+            WeightGradPlan::Winograd(plan) => plan.scratch_per_image(),
+        }
+    }
+
+    /// Prepares one image of the group and its output gradient `dy` in
+    /// `slot` ([`WeightGradPlan::scratch_per_image`] floats).
+    pub(super) fn prepare(&self, g: &Geometry, image: &[f32], dy: &[f32], slot: &mut [f32]) {
+        match self {
+            WeightGradPlan::Offsets(plan) => plan.prepare(g, image, dy, slot),
+            WeightGradPlan::Winograd(plan) => plan.prepare(image, dy, slot),
+        }
+    }
+
+    /// Writes the partial of the `images` prepared in `scratch`.
+    pub(super) fn run(&self, g: &Geometry, scratch: &[f32], images: usize, partial: &mut [f32]) {
+        match self {
+            WeightGradPlan::Offsets(plan) => plan.run(g, scratch, images, partial),
+            WeightGradPlan::Winograd(plan) => plan.run(scratch, images, partial),
+        }
+    }
+
+    /// The weight gradient (`[out, in / groups, kh, kw]`) from the total of
+    /// the partials.
+    pub(super) fn finish(&self, total: &[f32], dw: &mut [f32]) {
+        match self {
+            WeightGradPlan::Offsets(_) => dw.copy_from_slice(total),
+            WeightGradPlan::Winograd(plan) => plan.finish(total, dw),
+        }
+    }
+}
+
+/// [`WeightGradPlan::Offsets`]: `dW[o, tap] = sum over images and pixels
+/// of dy[o, pixel] * input[tap + pixel]`.
+pub(super) struct OffsetWeightGrad {
     windows: Windows,
     /// Row offsets of a transposed output gradient, `[pixel][out]`.
     grad_rows: Offsets,
 }
 
-impl WeightGradPlan {
-    pub(super) fn new(g: &Geometry) -> WeightGradPlan {
-        WeightGradPlan {
+impl OffsetWeightGrad {
+    fn new(g: &Geometry) -> OffsetWeightGrad {
+        OffsetWeightGrad {
             windows: Windows::new(g),
             grad_rows: rows(g.pixels(), g.out_channels),
         }
     }
 
     /// Scratch per image: its padded input and transposed output gradient.
-    pub(super) fn scratch_per_image(&self, g: &Geometry) -> usize {
+    fn scratch_per_image(&self, g: &Geometry) -> usize {
         self.windows.padded.len() + g.out_image_len() + SLACK
     }
 
-    /// Prepares image `i` of the group in `scratch` (laid out by
-    /// [`WeightGradPlan::scratch_per_image`]).
-    pub(super) fn prepare(&self, g: &Geometry, image: &[f32], dy: &[f32], scratch: &mut [f32]) {
+    fn prepare(&self, g: &Geometry, image: &[f32], dy: &[f32], scratch: &mut [f32]) {
         let (padded, transposed) = scratch.split_at_mut(self.windows.padded.len());
         self.windows.fill(image, padded);
         transpose(dy, g.out_channels, g.pixels(), transposed);
@@ -518,7 +582,7 @@ impl WeightGradPlan {
 
     /// Writes the weight gradient summed over the `images` prepared in
     /// `scratch` into `dw` (`[out, taps]` per group).
-    pub(super) fn run(&self, g: &Geometry, scratch: &[f32], images: usize, dw: &mut [f32]) {
+    fn run(&self, g: &Geometry, scratch: &[f32], images: usize, dw: &mut [f32]) {
         let per_image = self.scratch_per_image(g);
         let p = self.windows.padded;
         let (og, rg, cg) = (g.group_out(), g.group_rows(), g.channels / g.groups());
@@ -651,7 +715,12 @@ mod tests {
             InputGradPlan::new(&g, &weight),
             InputGradPlan::Winograd(_)
         ));
-        // Its first: one input channel is too short a reduction forward;
+        assert!(matches!(
+            WeightGradPlan::new(&g),
+            WeightGradPlan::Winograd(_)
+        ));
+        // Its first: one input channel is too short a reduction forward
+        // and for the weight gradient's transforms to repay;
         // 16 outputs feed one input channel backward, not a whole vector.
         let g = geometry([2, 1, 28, 28], [16, 1, 5, 5], 2);
         let weight = vec![0.5; 16 * 25];
@@ -660,10 +729,18 @@ mod tests {
             InputGradPlan::new(&g, &weight),
             InputGradPlan::Offsets(_)
         ));
+        assert!(matches!(
+            WeightGradPlan::new(&g),
+            WeightGradPlan::Offsets(_)
+        ));
         // A 3x3 kernel.
         let g = geometry([2, 16, 14, 14], [32, 16, 3, 3], 1);
         let weight = vec![0.5; 32 * 16 * 9];
         assert!(!matches!(Plan::new(&g, &weight).0, Method::Winograd(_)));
+        assert!(matches!(
+            WeightGradPlan::new(&g),
+            WeightGradPlan::Offsets(_)
+        ));
     }
 
     #[test]

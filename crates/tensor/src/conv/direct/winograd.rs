@@ -24,7 +24,7 @@
 use std::arch::x86_64::*;
 
 use super::super::{Geometry, Pair};
-use super::kernel::{Offsets, Output, SLACK, Tile};
+use super::kernel::{Offsets, Output, SLACK, Tile, run_columns_summed};
 use super::{Padded, rows, transpose};
 
 /// Kernel size: the transforms below are F(2, 5)'s.
@@ -62,129 +62,72 @@ pub(super) fn fits(g: &Geometry, reduction: usize, outputs: usize) -> bool {
         && outputs.is_multiple_of(LANES)
 }
 
-/// A stride-1 5x5 correlation of `[inputs, h, w]` images, zero-padded, with
-/// a fixed set of filters: the forward pass (padding `p` on each side) or
-/// the input gradient (the output gradient padded by `4 - p`, the filters
-/// flipped).
-pub(in crate::conv) struct Plan {
+/// How `[inputs, h, w]` images are zero-padded and cut into the 6x6 input
+/// blocks of 2x2 output blocks, and transformed into `V[ξ][c][block]`:
+/// the input side of every Winograd pass.
+struct Blocks {
     padded: Padded,
     /// Where source row and column 0 land in the padded plane.
     shift: [isize; 2],
     out: [usize; 2],
     /// Blocks down and across the output.
-    blocks: [usize; 2],
+    down_across: [usize; 2],
     inputs: usize,
-    outputs: usize,
-    /// `U[ξ][input][output]` and slack.
-    weight: Vec<f32>,
-    weight_rows: Offsets,
-    /// Offsets of each input's transformed row in `V[ξ]`.
-    data_rows: Offsets,
-    /// Offsets of the blocks in a transformed row.
-    block_columns: Offsets,
 }
 
-impl Plan {
-    /// `filters(o, i)` is output `o`'s 5x5 filter over input `i`, row-major.
-    pub(super) fn new(
-        [inputs, outputs]: [usize; 2],
-        src: [usize; 2],
-        out: [usize; 2],
-        shift: [isize; 2],
-        filters: impl Fn(usize, usize) -> [f32; KERNEL * KERNEL],
-    ) -> Plan {
-        let blocks = out.map(|size| size.div_ceil(BLOCK));
-        let padded = Padded::new(inputs, src, [0, 0], blocks.map(|b| BLOCK * b + KERNEL - 1));
-        let mut weight = vec![0.0; POSITIONS * inputs * outputs + SLACK];
-        for o in 0..outputs {
-            for i in 0..inputs {
-                let u = transform_filter(&filters(o, i));
-                for (xi, &u) in u.iter().enumerate() {
-                    weight[(xi * inputs + i) * outputs + o] = u;
-                }
-            }
-        }
-        let count = blocks[0] * blocks[1];
-        Plan {
+impl Blocks {
+    fn new(inputs: usize, src: [usize; 2], out: [usize; 2], shift: [isize; 2]) -> Blocks {
+        let down_across = out.map(|size| size.div_ceil(BLOCK));
+        let padded = Padded::new(
+            inputs,
+            src,
+            [0, 0],
+            down_across.map(|b| BLOCK * b + KERNEL - 1),
+        );
+        Blocks {
             padded,
             shift,
             out,
-            blocks,
+            down_across,
             inputs,
-            outputs,
-            weight,
-            weight_rows: rows(inputs, outputs),
-            data_rows: rows(inputs, row_stride(count)),
-            block_columns: rows(count, 1),
         }
     }
 
+    fn count(&self) -> usize {
+        self.down_across[0] * self.down_across[1]
+    }
+
+    /// Floats between transformed rows: the blocks and one vector's spill.
     fn row_stride(&self) -> usize {
-        row_stride(self.block_count())
+        self.count() + LANES
     }
 
-    fn block_count(&self) -> usize {
-        self.blocks[0] * self.blocks[1]
+    /// Offsets of each input's transformed row in `V[ξ]`.
+    fn input_rows(&self) -> Offsets {
+        rows(self.inputs, self.row_stride())
     }
 
-    /// Lengths of the scratch regions: padded input, `V`, `M`, `[pixel][o]`.
-    fn regions(&self) -> [usize; 4] {
-        [
-            self.padded.len(),
-            POSITIONS * self.inputs * self.row_stride(),
-            POSITIONS * self.block_count() * self.outputs,
-            self.out[0] * self.out[1] * self.outputs,
-        ]
+    /// Floats of `V`.
+    fn data_len(&self) -> usize {
+        POSITIONS * self.inputs * self.row_stride()
     }
 
-    pub(super) fn scratch(&self) -> usize {
-        self.regions().iter().sum()
-    }
-
-    /// One image: `src` (`[inputs, h, w]`) correlated into `out`
-    /// (`[outputs, out_h * out_w]`), plus `bias` per output if given.
-    pub(super) fn image(
-        &self,
-        src: &[f32],
-        bias: Option<&[f32]>,
-        out: &mut [f32],
-        scratch: &mut [f32],
-    ) {
-        let [padded_len, data_len, products_len, pixels_len] = self.regions();
-        let (padded, rest) = scratch.split_at_mut(padded_len);
-        let (data, rest) = rest.split_at_mut(data_len);
-        let (products, rest) = rest.split_at_mut(products_len);
-        let by_pixel = &mut rest[..pixels_len];
+    /// Pads `src` into `padded` (`self.padded.len()` floats) and writes its
+    /// transform into `data` ([`Blocks::data_len`] floats).
+    fn transform(&self, src: &[f32], padded: &mut [f32], data: &mut [f32]) {
         self.padded.fill(src, padded, self.shift);
         assert!(
-            super::available() && bias.is_none_or(|b| b.len() == self.outputs),
-            "winograd: planned without AVX2 or with a bias of the wrong length"
+            super::available()
+                && padded.len() >= self.padded.len()
+                && data.len() >= self.data_len(),
+            "winograd: planned without AVX2, or scratch too short"
         );
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: AVX2 and FMA are available (checked above); the regions
-        // have the lengths the transforms index (see `regions`).
+        // SAFETY: AVX2 and FMA are available and the buffers are as long as
+        // the transform indexes (checked above).
         unsafe {
             self.transform_data(padded, data)
         };
-        for xi in 0..POSITIONS {
-            let tile = Tile {
-                a: &self.weight[xi * self.inputs * self.outputs..],
-                a_rows: &self.weight_rows,
-                a_width: self.outputs,
-                b: &data[xi * self.inputs * self.row_stride()..],
-                b_rows: &self.data_rows,
-            };
-            // Each block's 36 positions together, for the output transform.
-            let products = &mut products[xi * self.outputs..];
-            let stride = POSITIONS * self.outputs;
-            tile.run_columns(&self.block_columns, Output::columns(products, stride, None));
-        }
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
-        unsafe {
-            self.transform_products(products, bias, by_pixel)
-        };
-        transpose(by_pixel, self.out[0] * self.out[1], self.outputs, out);
     }
 
     /// `V[ξ][c][block] = (Bᵀ d B)[ξ]` for the 6x6 block `d` of plane `c`,
@@ -196,13 +139,13 @@ impl Plan {
     ///
     /// # Safety
     /// AVX2 and FMA must be available; `padded` and `data` must have the
-    /// lengths of [`Plan::regions`].
+    /// lengths [`Blocks::transform`] checks.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn transform_data(&self, padded: &[f32], data: &mut [f32]) {
         let (cols, plane) = (self.padded.cols, self.padded.plane());
         let (stride, per_position) = (self.row_stride(), self.inputs * self.row_stride());
-        let [down, across] = self.blocks;
+        let [down, across] = self.down_across;
         let (src, dst) = (padded.as_ptr(), data.as_mut_ptr());
         let mut ring = [[_mm256_setzero_ps(); ALPHA]; ALPHA];
         for c in 0..self.inputs {
@@ -240,13 +183,116 @@ impl Plan {
             }
         }
     }
+}
+
+/// A stride-1 5x5 correlation of `[inputs, h, w]` images, zero-padded, with
+/// a fixed set of filters: the forward pass (padding `p` on each side) or
+/// the input gradient (the output gradient padded by `4 - p`, the filters
+/// flipped).
+pub(in crate::conv) struct Plan {
+    blocks: Blocks,
+    outputs: usize,
+    /// `U[ξ][input][output]` and slack.
+    weight: Vec<f32>,
+    weight_rows: Offsets,
+    data_rows: Offsets,
+    /// Offsets of the blocks in a transformed row.
+    block_columns: Offsets,
+}
+
+impl Plan {
+    /// `filters(o, i)` is output `o`'s 5x5 filter over input `i`, row-major.
+    pub(super) fn new(
+        [inputs, outputs]: [usize; 2],
+        src: [usize; 2],
+        out: [usize; 2],
+        shift: [isize; 2],
+        filters: impl Fn(usize, usize) -> [f32; KERNEL * KERNEL],
+    ) -> Plan {
+        let blocks = Blocks::new(inputs, src, out, shift);
+        let mut weight = vec![0.0; POSITIONS * inputs * outputs + SLACK];
+        for o in 0..outputs {
+            for i in 0..inputs {
+                let u = transform_filter(&filters(o, i));
+                for (xi, &u) in u.iter().enumerate() {
+                    weight[(xi * inputs + i) * outputs + o] = u;
+                }
+            }
+        }
+        Plan {
+            outputs,
+            weight,
+            weight_rows: rows(inputs, outputs),
+            data_rows: blocks.input_rows(),
+            block_columns: rows(blocks.count(), 1),
+            blocks,
+        }
+    }
+
+    /// Lengths of the scratch regions: padded input, `V`, `M`, `[pixel][o]`.
+    fn regions(&self) -> [usize; 4] {
+        let [out_h, out_w] = self.blocks.out;
+        [
+            self.blocks.padded.len(),
+            self.blocks.data_len(),
+            POSITIONS * self.blocks.count() * self.outputs,
+            out_h * out_w * self.outputs,
+        ]
+    }
+
+    pub(super) fn scratch(&self) -> usize {
+        self.regions().iter().sum()
+    }
+
+    /// One image: `src` (`[inputs, h, w]`) correlated into `out`
+    /// (`[outputs, out_h * out_w]`), plus `bias` per output if given.
+    pub(super) fn image(
+        &self,
+        src: &[f32],
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+        scratch: &mut [f32],
+    ) {
+        let [padded_len, data_len, products_len, pixels_len] = self.regions();
+        let (padded, rest) = scratch.split_at_mut(padded_len);
+        let (data, rest) = rest.split_at_mut(data_len);
+        let (products, rest) = rest.split_at_mut(products_len);
+        let by_pixel = &mut rest[..pixels_len];
+        self.blocks.transform(src, padded, data);
+        let per_position = self.blocks.inputs * self.blocks.row_stride();
+        for xi in 0..POSITIONS {
+            let tile = Tile {
+                a: &self.weight[xi * self.blocks.inputs * self.outputs..],
+                a_rows: &self.weight_rows,
+                a_width: self.outputs,
+                b: &data[xi * per_position..],
+                b_rows: &self.data_rows,
+            };
+            // Each block's 36 positions together, for the output transform.
+            let products = &mut products[xi * self.outputs..];
+            let stride = POSITIONS * self.outputs;
+            tile.run_columns(&self.block_columns, Output::columns(products, stride, None));
+        }
+        assert!(
+            bias.is_none_or(|b| b.len() == self.outputs),
+            "winograd: a bias of the wrong length"
+        );
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA are available (`transform` checked); the
+        // regions have the lengths the transform indexes (see `regions`).
+        unsafe {
+            self.transform_products(products, bias, by_pixel)
+        };
+        let [out_h, out_w] = self.blocks.out;
+        transpose(by_pixel, out_h * out_w, self.outputs, out);
+    }
 
     /// `[pixel][o]` from `M[block][ξ][o]`: `Aᵀ m A` for every block, eight
     /// outputs at a time, plus the bias; pixels past the output's edge
     /// (odd sizes) are dropped.
     ///
     /// # Safety
-    /// As [`Plan::transform_data`]; `products` and `by_pixel` must have
+    /// AVX2 and FMA must be available; `products` and `by_pixel` must have
     /// the lengths of [`Plan::regions`].
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
@@ -256,8 +302,8 @@ impl Plan {
         bias: Option<&[f32]>,
         by_pixel: &mut [f32],
     ) {
-        let [down, across] = self.blocks;
-        let [out_h, out_w] = self.out;
+        let [down, across] = self.blocks.down_across;
+        let [out_h, out_w] = self.blocks.out;
         let (src, dst) = (products.as_ptr(), by_pixel.as_mut_ptr());
         for by in 0..down {
             for bx in 0..across {
@@ -294,10 +340,200 @@ impl Plan {
     }
 }
 
-/// Floats between transformed rows of `count` blocks: the blocks and a
-/// vector's spill.
-fn row_stride(count: usize) -> usize {
-    count + LANES
+/// The weight gradient of a stride-1 5x5 convolution, through the
+/// transforms of the forward pass:
+///
+/// `∂L/∂g = Gᵀ [ Σ over images and blocks of (A ∂Y Aᵀ) ⊙ (Bᵀ d B) ] G`
+///
+/// The sum is 36 products `[inputs] x [outputs]`, one per position of the
+/// 6x6 transformed block, summed over every block of a group's images: 36
+/// multiply-adds per output block and channel pair where the direct
+/// kernel spends 100. The groups' sums stay transformed (`S[ξ][input][output]`)
+/// until their total, which [`WeightGrad::finish`] turns into the gradient
+/// once per batch.
+pub(in crate::conv) struct WeightGrad {
+    blocks: Blocks,
+    outputs: usize,
+    /// Per block: its row of the transformed output gradient,
+    /// `∂Ŷ[ξ][block][output]`.
+    grad_rows: Offsets,
+    /// Per block: its offset in a transformed input row.
+    block_rows: Offsets,
+    /// Per input: its transformed row.
+    input_columns: Offsets,
+}
+
+impl WeightGrad {
+    /// For `[inputs, h, w]` images padded by `padding` into `out` outputs.
+    pub(super) fn new(
+        [inputs, outputs]: [usize; 2],
+        src: [usize; 2],
+        out: [usize; 2],
+        padding: [usize; 2],
+    ) -> WeightGrad {
+        let blocks = Blocks::new(inputs, src, out, padding.map(|p| p as isize));
+        let count = blocks.count();
+        WeightGrad {
+            outputs,
+            grad_rows: rows(count, outputs),
+            block_rows: rows(count, 1),
+            input_columns: blocks.input_rows(),
+            blocks,
+        }
+    }
+
+    /// Lengths of an image's scratch regions: padded input, `V`, `∂Ŷ` and
+    /// the kernel's slack after it, `∂Y` as `[pixel][o]`.
+    fn regions(&self) -> [usize; 4] {
+        let [out_h, out_w] = self.blocks.out;
+        [
+            self.blocks.padded.len(),
+            self.blocks.data_len(),
+            POSITIONS * self.blocks.count() * self.outputs + SLACK,
+            out_h * out_w * self.outputs,
+        ]
+    }
+
+    pub(super) fn scratch_per_image(&self) -> usize {
+        self.regions().iter().sum()
+    }
+
+    /// Floats of a group's transformed sums.
+    pub(super) fn sums_len(&self) -> usize {
+        POSITIONS * self.blocks.inputs * self.outputs
+    }
+
+    /// Transforms one image (`[inputs, h, w]`) and its output gradient `dy`
+    /// (`[outputs, pixels]`) into `slot` ([`WeightGrad::scratch_per_image`]
+    /// floats).
+    pub(super) fn prepare(&self, image: &[f32], dy: &[f32], slot: &mut [f32]) {
+        let [padded_len, data_len, grad_len, pixels_len] = self.regions();
+        let (padded, rest) = slot.split_at_mut(padded_len);
+        let (data, rest) = rest.split_at_mut(data_len);
+        let (grad, rest) = rest.split_at_mut(grad_len);
+        let by_pixel = &mut rest[..pixels_len];
+        self.blocks.transform(image, padded, data);
+        let [out_h, out_w] = self.blocks.out;
+        transpose(dy, self.outputs, out_h * out_w, by_pixel);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 and FMA are available (`transform` checked); the
+        // regions have the lengths the transform indexes (see `regions`).
+        unsafe {
+            self.transform_grad(by_pixel, grad)
+        };
+    }
+
+    /// Writes the transformed sums over the first `images` slots of
+    /// `scratch` (each prepared by [`WeightGrad::prepare`]) into `sums`
+    /// ([`WeightGrad::sums_len`] floats).
+    pub(super) fn run(&self, scratch: &[f32], images: usize, sums: &mut [f32]) {
+        let [padded_len, data_len, grad_len, _] = self.regions();
+        let per_image = self.scratch_per_image();
+        let per_position = self.blocks.inputs * self.blocks.row_stride();
+        let grad_per_position = self.blocks.count() * self.outputs;
+        let slots: Vec<(&[f32], &[f32])> = scratch
+            .chunks_exact(per_image)
+            .take(images)
+            .map(|slot| {
+                let data = &slot[padded_len..padded_len + data_len];
+                (data, &slot[padded_len + data_len..][..grad_len])
+            })
+            .collect();
+        let mut tiles = Vec::with_capacity(images);
+        for xi in 0..POSITIONS {
+            tiles.clear();
+            tiles.extend(slots.iter().map(|&(data, grad)| Tile {
+                a: &grad[xi * grad_per_position..],
+                a_rows: &self.grad_rows,
+                a_width: self.outputs,
+                b: &data[xi * per_position..],
+                b_rows: &self.block_rows,
+            }));
+            let sums = &mut sums[xi * self.blocks.inputs * self.outputs..];
+            let output = Output::columns(sums, self.outputs, None);
+            run_columns_summed(&tiles, &self.input_columns, output);
+        }
+    }
+
+    /// The weight gradient `[outputs, inputs, 5, 5]` from the total of the
+    /// groups' sums: `Gᵀ S G` for every filter, the outputs innermost so
+    /// the loops run along vectors.
+    pub(super) fn finish(&self, sums: &[f32], dw: &mut [f32]) {
+        let (inputs, outputs) = (self.blocks.inputs, self.outputs);
+        let filter = FILTER.map(|row| row.map(|f| f as f32));
+        let mut half = vec![0.0f32; KERNEL * ALPHA * outputs];
+        for c in 0..inputs {
+            half.fill(0.0);
+            // half[i][b][o] = Σ_a G[a][i] S[a][b][c][o]
+            for i in 0..KERNEL {
+                for b in 0..ALPHA {
+                    let half = &mut half[(i * ALPHA + b) * outputs..][..outputs];
+                    for (a, g) in filter.iter().enumerate() {
+                        let s = &sums[((a * ALPHA + b) * inputs + c) * outputs..][..outputs];
+                        for (h, &s) in half.iter_mut().zip(s) {
+                            *h += g[i] * s;
+                        }
+                    }
+                }
+            }
+            // dw[o][c][i][j] = Σ_b half[i][b][o] G[b][j]
+            for i in 0..KERNEL {
+                for j in 0..KERNEL {
+                    for o in 0..outputs {
+                        let tap = (0..ALPHA)
+                            .map(|b| half[(i * ALPHA + b) * outputs + o] * filter[b][j])
+                            .sum();
+                        dw[((o * inputs + c) * KERNEL + i) * KERNEL + j] = tap;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `∂Ŷ[ξ][block][o] = (A ∂y Aᵀ)[ξ]` for the 2x2 block `∂y` of every
+    /// block, eight outputs at a time, from `∂Y` as `[pixel][o]`; pixels
+    /// past the output's edge (odd sizes) count as zeros.
+    ///
+    /// # Safety
+    /// AVX2 and FMA must be available; `by_pixel` and `grad` must have the
+    /// lengths of [`WeightGrad::regions`].
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn transform_grad(&self, by_pixel: &[f32], grad: &mut [f32]) {
+        let [down, across] = self.blocks.down_across;
+        let [out_h, out_w] = self.blocks.out;
+        let per_position = self.blocks.count() * self.outputs;
+        let (src, dst) = (by_pixel.as_ptr(), grad.as_mut_ptr());
+        for by in 0..down {
+            for bx in 0..across {
+                let block = (by * across + bx) * self.outputs;
+                for o in (0..self.outputs).step_by(LANES) {
+                    let mut y = [[_mm256_setzero_ps(); BLOCK]; BLOCK];
+                    for (a, y) in y.iter_mut().enumerate() {
+                        for (b, y) in y.iter_mut().enumerate() {
+                            let (py, px) = (BLOCK * by + a, BLOCK * bx + b);
+                            if py < out_h && px < out_w {
+                                let at = (py * out_w + px) * self.outputs + o;
+                                // SAFETY: pixel (py, px), outputs o..o + 8.
+                                *y = unsafe { _mm256_loadu_ps(src.add(at)) };
+                            }
+                        }
+                    }
+                    // SAFETY: compiled with AVX2 and FMA.
+                    let rows = unsafe { [grad_1d(y[0]), grad_1d(y[1])] };
+                    for (j, (&top, &bottom)) in rows[0].iter().zip(&rows[1]).enumerate() {
+                        // SAFETY: compiled with AVX2 and FMA.
+                        let column = unsafe { grad_1d([top, bottom]) };
+                        for (i, &v) in column.iter().enumerate() {
+                            let at = (i * ALPHA + j) * per_position + block + o;
+                            // SAFETY: position ξ, this block, outputs o..o + 8.
+                            unsafe { _mm256_storeu_ps(dst.add(at), v) };
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `U = G g Gᵀ` for one 5x5 filter, row-major 6x6.
@@ -393,6 +629,32 @@ unsafe fn output_1d(x: [__m256; ALPHA]) -> [__m256; BLOCK] {
         [
             _mm256_add_ps(_mm256_add_ps(x[0], sum12), sum34),
             _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(2.0), diff34, diff12), x[5]),
+        ]
+    }
+}
+
+/// `A x` for the two values of a block's row or column, with
+///
+/// ```text
+/// A = [1  1  1  1  1  0]ᵀ
+///     [0  1 -1  2 -2  1]
+/// ```
+///
+/// # Safety
+/// As [`data_1d`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn grad_1d([p, q]: [__m256; BLOCK]) -> [__m256; ALPHA] {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        let two = _mm256_set1_ps(2.0);
+        [
+            p,
+            _mm256_add_ps(p, q),
+            _mm256_sub_ps(p, q),
+            _mm256_fmadd_ps(two, q, p),
+            _mm256_fnmadd_ps(two, q, p),
+            q,
         ]
     }
 }
