@@ -187,6 +187,7 @@ fn trained_from_pytorchs_start_descent_follows_pytorch() {
     let mut opt = Optim::try_new(model.named_parameters(), Adam::new(1e-3)).unwrap();
     let order = &start.order[0];
     let losses = images.train(&model, &mut opt, order, Some(10));
+    assert_eq!(start.losses.len(), 10, "PyTorch's first 10 losses");
     for (step, (&ours, &pytorchs)) in losses.iter().zip(&start.losses).enumerate() {
         let gap = (ours as f64 - pytorchs).abs();
         assert!(gap <= 1e-4, "step {step}: loss {ours}, PyTorch {pytorchs}");

@@ -6,7 +6,7 @@ trained from the same random draws and compared step by step:
   batches of 64 in the order below);
 - cnn_start.json: that batch order (one `torch.randperm` of the training
   images per epoch, from `torch.Generator().manual_seed(SEED)`, as
-  ../../../shared/peers/torch_cnn.py draws it), the loss of each of the
+  benches/compare/torch_peer.py draws it), the loss of each of the
   first 10 steps, and the test accuracy PyTorch reached after each epoch.
 
 Run: python3 cnn_start.py [--seed 0] [--epochs 1] [--out .]   (needs PyTorch

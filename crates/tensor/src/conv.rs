@@ -777,7 +777,8 @@ impl Geometry {
     }
 
     /// The backward pass over one group of images: writes the sum of their
-    /// weight and bias gradients into `partial` (`[weight..., bias...]`)
+    /// weight and bias gradients into `partial` (`[weight..., bias...]`,
+    /// the weight's part in the form of its plan's partials)
     /// and their input gradients into `dx`, if given; the direct kernels
     /// run where `plans` has a plan.
     #[allow(clippy::too_many_arguments)]
@@ -1142,7 +1143,13 @@ mod tests {
             ),
             // Winograd F(2x2, 5x5) where AVX2 is: the CNN flagship's second
             // convolution; odd output sizes; padding zero, uneven, and past
-            // the kernel's span (the input gradient then crops).
+            // the kernel's span (the input gradient then crops); rows of
+            // more than eight blocks, not a multiple of eight (14 and 10).
+            (
+                [2, 8, 20, 28],
+                [8, 8, 5, 5],
+                options((1, 1), (2, 2), (1, 1), 1),
+            ),
             (
                 [2, 16, 14, 14],
                 [32, 16, 5, 5],
@@ -1170,8 +1177,20 @@ mod tests {
     /// 1e-5 of the largest value (Winograd's transforms round at the
     /// scale of the whole block, not of each output).
     fn close(got: &Tensor, want: &Tensor) -> bool {
+        close_within(got, want, 1e-5)
+    }
+
+    /// [`close`] for weight gradients, 4e-5 of the largest value: Winograd's
+    /// sums of transformed products, larger than the gradient they add up
+    /// to, round at up to 1.3e-5 of it in these cases (the direct kernels
+    /// at ~4e-7).
+    fn close_weight(got: &Tensor, want: &Tensor) -> bool {
+        close_within(got, want, 4e-5)
+    }
+
+    fn close_within(got: &Tensor, want: &Tensor, of_largest: f32) -> bool {
         let scale = want.to_vec().iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        got.all_close(want, 1e-4, 1e-4 + 1e-5 * scale)
+        got.all_close(want, 1e-4, 1e-4 + of_largest * scale)
     }
 
     #[test]
@@ -1198,7 +1217,7 @@ mod tests {
             let got = x.conv2d_backward(&w, &grad, opts, all);
             let (dx, dw, db) = direct.backward(&grad);
             assert!(close(&got.input.unwrap(), &dx), "case {case} dx");
-            assert!(close(&got.weight.unwrap(), &dw), "case {case} dw");
+            assert!(close_weight(&got.weight.unwrap(), &dw), "case {case} dw");
             assert!(close(&got.bias.unwrap(), &db), "case {case} db");
             let weight_only = LayerGradsWanted {
                 input: false,
@@ -1207,7 +1226,10 @@ mod tests {
             };
             let some = x.conv2d_backward(&w, &grad, opts, weight_only);
             assert!(some.input.is_none() && some.bias.is_none());
-            assert!(close(&some.weight.unwrap(), &dw), "case {case} dw alone");
+            assert!(
+                close_weight(&some.weight.unwrap(), &dw),
+                "case {case} dw alone"
+            );
         }
     }
 

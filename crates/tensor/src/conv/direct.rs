@@ -719,9 +719,9 @@ mod tests {
             WeightGradPlan::new(&g),
             WeightGradPlan::Winograd(_)
         ));
-        // Its first: one input channel is too short a reduction forward
-        // and for the weight gradient's transforms to repay;
-        // 16 outputs feed one input channel backward, not a whole vector.
+        // Its first: one input channel is below `fits`'s reduction, forward
+        // and for the weight gradient; backward, 16 outputs feed one input
+        // channel, not a whole vector.
         let g = geometry([2, 1, 28, 28], [16, 1, 5, 5], 2);
         let weight = vec![0.5; 16 * 25];
         assert!(!matches!(Plan::new(&g, &weight).0, Method::Winograd(_)));

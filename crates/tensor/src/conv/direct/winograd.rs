@@ -11,14 +11,21 @@
 //! kernel spends 100. The products run on the direct kernel ([`Tile`]);
 //! the transforms are vectorized additions around them.
 //!
+//! The weight gradient runs through the same transforms ([`WeightGrad`]).
+//!
 //! The transforms use the points 0, ±1, ±2 and ∞, whose small integer
 //! coefficients keep float32 results within a few ulps of the direct sum's
-//! scale (the tests compare both with the definition).
+//! scale for the forward pass and input gradient; the weight gradient's
+//! error is larger, ~1e-5 of its largest value, because its transformed
+//! products are larger than the gradient they sum to (the tests compare
+//! all three with the definition).
 //!
 //! Layouts, per image: the transformed input `V[ξ][c][block]` (blocks in
 //! rows of the output, so a row of blocks is contiguous), the transformed
 //! weight `U[ξ][c][o]`, their products `M[block][ξ][o]`, and the output
-//! block-transformed into `[pixel][o]` and transposed into `[o][pixel]`.
+//! block-transformed into `[pixel][o]` and transposed into `[o][pixel]`;
+//! for the weight gradient, the transformed output gradient
+//! `∂Ŷ[ξ][block][o]` and the sums `S[ξ][c][o]`.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -107,9 +114,28 @@ impl Blocks {
         rows(self.inputs, self.row_stride())
     }
 
+    /// Offsets of the blocks in a transformed row.
+    fn block_offsets(&self) -> Offsets {
+        rows(self.count(), 1)
+    }
+
     /// Floats of `V`.
     fn data_len(&self) -> usize {
         POSITIONS * self.inputs * self.row_stride()
+    }
+
+    /// Lengths of an image's scratch regions in a pass with `outputs`
+    /// channels on the other side: padded input, `V`, the per-block data of
+    /// the outputs (`M` or `∂Ŷ`, and the kernel's slack after it) and the
+    /// outputs as `[pixel][o]`.
+    fn regions(&self, outputs: usize) -> [usize; 4] {
+        let [out_h, out_w] = self.out;
+        [
+            self.padded.len(),
+            self.data_len(),
+            POSITIONS * self.count() * outputs + SLACK,
+            out_h * out_w * outputs,
+        ]
     }
 
     /// Pads `src` into `padded` (`self.padded.len()` floats) and writes its
@@ -134,8 +160,10 @@ impl Blocks {
     /// eight blocks of a row at a time. Vertically adjacent blocks share
     /// four rows, so each padded row's `d B` is computed once and kept in
     /// a ring of six. Blocks past a row's end are computed from whatever
-    /// follows and overwritten by the next row's (or land in the spill
-    /// after the last).
+    /// follows and land on the next row's first blocks (or in the spill
+    /// after the last row): the eights run from the row's end back to its
+    /// start, so the first eight of every row, which those spills reach,
+    /// is written last.
     ///
     /// # Safety
     /// AVX2 and FMA must be available; `padded` and `data` must have the
@@ -149,7 +177,7 @@ impl Blocks {
         let (src, dst) = (padded.as_ptr(), data.as_mut_ptr());
         let mut ring = [[_mm256_setzero_ps(); ALPHA]; ALPHA];
         for c in 0..self.inputs {
-            for bx in (0..across).step_by(LANES) {
+            for bx in (0..across).step_by(LANES).rev() {
                 let first = src.wrapping_add(c * plane + BLOCK * bx);
                 let mut next_row = 0;
                 for by in 0..down {
@@ -158,7 +186,7 @@ impl Blocks {
                         let mut d = [_mm256_setzero_ps(); ALPHA];
                         for (j, d) in d.iter_mut().enumerate() {
                             // SAFETY: 16 floats from `row + j` end at most
-                            // 14 past the planes, inside the padding's slack.
+                            // 15 past the planes, inside the padding's slack.
                             *d = unsafe { every_other(row.add(j)) };
                         }
                         // SAFETY: compiled with AVX2 and FMA.
@@ -195,6 +223,7 @@ pub(in crate::conv) struct Plan {
     /// `U[ξ][input][output]` and slack.
     weight: Vec<f32>,
     weight_rows: Offsets,
+    /// Offsets of each input's transformed row in `V[ξ]`.
     data_rows: Offsets,
     /// Offsets of the blocks in a transformed row.
     block_columns: Offsets,
@@ -209,6 +238,10 @@ impl Plan {
         shift: [isize; 2],
         filters: impl Fn(usize, usize) -> [f32; KERNEL * KERNEL],
     ) -> Plan {
+        assert!(
+            outputs.is_multiple_of(LANES),
+            "winograd: the transforms need outputs in whole vectors"
+        );
         let blocks = Blocks::new(inputs, src, out, shift);
         let mut weight = vec![0.0; POSITIONS * inputs * outputs + SLACK];
         for o in 0..outputs {
@@ -224,24 +257,13 @@ impl Plan {
             weight,
             weight_rows: rows(inputs, outputs),
             data_rows: blocks.input_rows(),
-            block_columns: rows(blocks.count(), 1),
+            block_columns: blocks.block_offsets(),
             blocks,
         }
     }
 
-    /// Lengths of the scratch regions: padded input, `V`, `M`, `[pixel][o]`.
-    fn regions(&self) -> [usize; 4] {
-        let [out_h, out_w] = self.blocks.out;
-        [
-            self.blocks.padded.len(),
-            self.blocks.data_len(),
-            POSITIONS * self.blocks.count() * self.outputs,
-            out_h * out_w * self.outputs,
-        ]
-    }
-
     pub(super) fn scratch(&self) -> usize {
-        self.regions().iter().sum()
+        self.blocks.regions(self.outputs).iter().sum()
     }
 
     /// One image: `src` (`[inputs, h, w]`) correlated into `out`
@@ -253,7 +275,7 @@ impl Plan {
         out: &mut [f32],
         scratch: &mut [f32],
     ) {
-        let [padded_len, data_len, products_len, pixels_len] = self.regions();
+        let [padded_len, data_len, products_len, pixels_len] = self.blocks.regions(self.outputs);
         let (padded, rest) = scratch.split_at_mut(padded_len);
         let (data, rest) = rest.split_at_mut(data_len);
         let (products, rest) = rest.split_at_mut(products_len);
@@ -279,7 +301,7 @@ impl Plan {
         );
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA are available (`transform` checked); the
-        // regions have the lengths the transform indexes (see `regions`).
+        // regions have the lengths the transform indexes (see `Blocks::regions`).
         unsafe {
             self.transform_products(products, bias, by_pixel)
         };
@@ -293,7 +315,7 @@ impl Plan {
     ///
     /// # Safety
     /// AVX2 and FMA must be available; `products` and `by_pixel` must have
-    /// the lengths of [`Plan::regions`].
+    /// the lengths of [`Blocks::regions`].
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn transform_products(
@@ -371,31 +393,23 @@ impl WeightGrad {
         out: [usize; 2],
         padding: [usize; 2],
     ) -> WeightGrad {
+        assert!(
+            outputs.is_multiple_of(LANES),
+            "winograd: the transforms need outputs in whole vectors"
+        );
         let blocks = Blocks::new(inputs, src, out, padding.map(|p| p as isize));
         let count = blocks.count();
         WeightGrad {
             outputs,
             grad_rows: rows(count, outputs),
-            block_rows: rows(count, 1),
+            block_rows: blocks.block_offsets(),
             input_columns: blocks.input_rows(),
             blocks,
         }
     }
 
-    /// Lengths of an image's scratch regions: padded input, `V`, `∂Ŷ` and
-    /// the kernel's slack after it, `∂Y` as `[pixel][o]`.
-    fn regions(&self) -> [usize; 4] {
-        let [out_h, out_w] = self.blocks.out;
-        [
-            self.blocks.padded.len(),
-            self.blocks.data_len(),
-            POSITIONS * self.blocks.count() * self.outputs + SLACK,
-            out_h * out_w * self.outputs,
-        ]
-    }
-
     pub(super) fn scratch_per_image(&self) -> usize {
-        self.regions().iter().sum()
+        self.blocks.regions(self.outputs).iter().sum()
     }
 
     /// Floats of a group's transformed sums.
@@ -407,7 +421,7 @@ impl WeightGrad {
     /// (`[outputs, pixels]`) into `slot` ([`WeightGrad::scratch_per_image`]
     /// floats).
     pub(super) fn prepare(&self, image: &[f32], dy: &[f32], slot: &mut [f32]) {
-        let [padded_len, data_len, grad_len, pixels_len] = self.regions();
+        let [padded_len, data_len, grad_len, pixels_len] = self.blocks.regions(self.outputs);
         let (padded, rest) = slot.split_at_mut(padded_len);
         let (data, rest) = rest.split_at_mut(data_len);
         let (grad, rest) = rest.split_at_mut(grad_len);
@@ -417,7 +431,7 @@ impl WeightGrad {
         transpose(dy, self.outputs, out_h * out_w, by_pixel);
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 and FMA are available (`transform` checked); the
-        // regions have the lengths the transform indexes (see `regions`).
+        // regions have the lengths the transform indexes (see `Blocks::regions`).
         unsafe {
             self.transform_grad(by_pixel, grad)
         };
@@ -427,7 +441,7 @@ impl WeightGrad {
     /// `scratch` (each prepared by [`WeightGrad::prepare`]) into `sums`
     /// ([`WeightGrad::sums_len`] floats).
     pub(super) fn run(&self, scratch: &[f32], images: usize, sums: &mut [f32]) {
-        let [padded_len, data_len, grad_len, _] = self.regions();
+        let [padded_len, data_len, grad_len, _] = self.blocks.regions(self.outputs);
         let per_image = self.scratch_per_image();
         let per_position = self.blocks.inputs * self.blocks.row_stride();
         let grad_per_position = self.blocks.count() * self.outputs;
@@ -456,22 +470,22 @@ impl WeightGrad {
     }
 
     /// The weight gradient `[outputs, inputs, 5, 5]` from the total of the
-    /// groups' sums: `Gᵀ S G` for every filter, the outputs innermost so
-    /// the loops run along vectors.
+    /// groups' sums: `Gᵀ S G` for every filter, in f64 as the filter
+    /// transform (it runs once per batch), the outputs innermost so the
+    /// loops run along vectors.
     pub(super) fn finish(&self, sums: &[f32], dw: &mut [f32]) {
         let (inputs, outputs) = (self.blocks.inputs, self.outputs);
-        let filter = FILTER.map(|row| row.map(|f| f as f32));
-        let mut half = vec![0.0f32; KERNEL * ALPHA * outputs];
+        let mut half = vec![0.0f64; KERNEL * ALPHA * outputs];
         for c in 0..inputs {
             half.fill(0.0);
             // half[i][b][o] = Σ_a G[a][i] S[a][b][c][o]
             for i in 0..KERNEL {
                 for b in 0..ALPHA {
                     let half = &mut half[(i * ALPHA + b) * outputs..][..outputs];
-                    for (a, g) in filter.iter().enumerate() {
+                    for (a, g) in FILTER.iter().enumerate() {
                         let s = &sums[((a * ALPHA + b) * inputs + c) * outputs..][..outputs];
                         for (h, &s) in half.iter_mut().zip(s) {
-                            *h += g[i] * s;
+                            *h += g[i] * s as f64;
                         }
                     }
                 }
@@ -480,10 +494,10 @@ impl WeightGrad {
             for i in 0..KERNEL {
                 for j in 0..KERNEL {
                     for o in 0..outputs {
-                        let tap = (0..ALPHA)
-                            .map(|b| half[(i * ALPHA + b) * outputs + o] * filter[b][j])
+                        let tap: f64 = (0..ALPHA)
+                            .map(|b| half[(i * ALPHA + b) * outputs + o] * FILTER[b][j])
                             .sum();
-                        dw[((o * inputs + c) * KERNEL + i) * KERNEL + j] = tap;
+                        dw[((o * inputs + c) * KERNEL + i) * KERNEL + j] = tap as f32;
                     }
                 }
             }
@@ -496,7 +510,7 @@ impl WeightGrad {
     ///
     /// # Safety
     /// AVX2 and FMA must be available; `by_pixel` and `grad` must have the
-    /// lengths of [`WeightGrad::regions`].
+    /// lengths of [`Blocks::regions`].
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn transform_grad(&self, by_pixel: &[f32], grad: &mut [f32]) {
