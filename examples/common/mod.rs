@@ -1,8 +1,9 @@
 //! What the two MNIST flagships (`mnist`, `cnn`) share: their training
-//! options on the command line, the optimizers they offer, and how they
-//! report an error.
+//! options on the command line, the optimizers they offer, the training
+//! run and its report, and how they report an error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use descent::prelude::*;
@@ -79,16 +80,61 @@ pub fn report(
     }
 }
 
+/// MNIST from `training.data`, with a line saying what it holds.
+pub fn load_mnist(training: &Training) -> Result<Mnist, Box<dyn std::error::Error>> {
+    let mnist = Mnist::load(&training.data)?;
+    println!(
+        "MNIST from {}: {} training and {} test images",
+        training.data.display(),
+        mnist.train_labels.len(),
+        mnist.test_labels.len()
+    );
+    Ok(mnist)
+}
+
+/// Trains `model` on `train` as `training` says (optimizer, learning rate,
+/// batch size, epochs; the seed orders the batches), validating on `test`
+/// after every epoch and keeping the epoch of lowest test loss in
+/// `out/NAME.ckpt`; then reports (see [`finish`]) and plots the history
+/// to `out/NAME.svg`.
+pub fn fit(
+    model: &dyn Module,
+    training: &Training,
+    train: Dataset,
+    test: &Dataset,
+    out: &Path,
+    name: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut opt = optimizer(training.optimizer, model.named_parameters(), training.lr)?;
+    let mut loader = DataLoader::new(train, training.batch_size)?.shuffle(training.seed);
+    std::fs::create_dir_all(out)?;
+    let checkpoint = out.join(format!("{name}.ckpt"));
+    let started = Instant::now();
+    let history = Trainer::new(model, opt.as_mut(), Loss::CrossEntropy)
+        .epochs(training.epochs)
+        .best_checkpoint(&checkpoint)
+        .fit(&mut loader, Some(test))?;
+    let seconds = started.elapsed().as_secs_f64();
+    finish(
+        model,
+        test,
+        &history,
+        seconds,
+        &checkpoint,
+        &out.join(format!("{name}.svg")),
+    )
+}
+
 /// Prints the test accuracy of the model as the last epoch left it (what
 /// PyTorch's MNIST examples report), the time per epoch, and where the
 /// epoch of lowest test loss was saved; plots the history to `plot`.
-pub fn finish(
+fn finish(
     model: &dyn Module,
     test: &Dataset,
     history: &History,
     seconds: f64,
-    checkpoint: &std::path::Path,
-    plot: &std::path::Path,
+    checkpoint: &Path,
+    plot: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
     // Batches of 64, as the trainer's validation: an evaluation tape keeps
     // each layer's output until it drops (50 MB for the CNN's first
