@@ -1194,48 +1194,58 @@ mod tests {
         got.all_close(want, 1e-4, 1e-4 + of_largest * scale)
     }
 
+    /// Draws an input, weight, bias and output gradient of the given
+    /// shapes and checks the forward pass and every gradient, all together
+    /// and the weight's alone, against the definition; `case` names them.
+    fn check_against_the_definition(
+        xs: [usize; 4],
+        ws: [usize; 4],
+        opts: Conv2dOptions,
+        case: &str,
+        rng: &mut impl rand::Rng,
+    ) {
+        let x = Tensor::randn(xs, rng);
+        let w = Tensor::randn(ws, rng);
+        let b = Tensor::randn([ws[0]], rng);
+        let g = Geometry::new(x.shape(), w.shape(), Some(b.shape()), opts);
+        let direct = Direct {
+            g,
+            x: x.clone(),
+            w: w.clone(),
+        };
+        let y = x.conv2d(&w, Some(&b), opts);
+        assert!(close(&y, &direct.forward(&b)), "{case}: forward");
+        let grad = Tensor::randn(y.shape(), rng);
+        let all = LayerGradsWanted {
+            input: true,
+            weight: true,
+            bias: true,
+        };
+        let got = x.conv2d_backward(&w, &grad, opts, all);
+        let (dx, dw, db) = direct.backward(&grad);
+        assert!(close(&got.input.unwrap(), &dx), "{case}: dx");
+        assert!(close_weight(&got.weight.unwrap(), &dw), "{case}: dw");
+        assert!(close(&got.bias.unwrap(), &db), "{case}: db");
+        let weight_only = LayerGradsWanted {
+            input: false,
+            weight: true,
+            bias: false,
+        };
+        let some = x.conv2d_backward(&w, &grad, opts, weight_only);
+        assert!(some.input.is_none() && some.bias.is_none());
+        assert!(close_weight(&some.weight.unwrap(), &dw), "{case}: dw alone");
+    }
+
     #[test]
     fn forward_and_backward_match_the_definition() {
         let mut rng = seeded_rng(11);
         for (case, (xs, ws, opts)) in cases().into_iter().enumerate() {
-            let x = Tensor::randn(xs, &mut rng);
-            let w = Tensor::randn(ws, &mut rng);
-            let b = Tensor::randn([ws[0]], &mut rng);
-            let g = Geometry::new(x.shape(), w.shape(), Some(b.shape()), opts);
-            let direct = Direct {
-                g,
-                x: x.clone(),
-                w: w.clone(),
-            };
-            let y = x.conv2d(&w, Some(&b), opts);
-            assert!(close(&y, &direct.forward(&b)), "case {case} forward");
-            let grad = Tensor::randn(y.shape(), &mut rng);
-            let all = LayerGradsWanted {
-                input: true,
-                weight: true,
-                bias: true,
-            };
-            let got = x.conv2d_backward(&w, &grad, opts, all);
-            let (dx, dw, db) = direct.backward(&grad);
-            assert!(close(&got.input.unwrap(), &dx), "case {case} dx");
-            assert!(close_weight(&got.weight.unwrap(), &dw), "case {case} dw");
-            assert!(close(&got.bias.unwrap(), &db), "case {case} db");
-            let weight_only = LayerGradsWanted {
-                input: false,
-                weight: true,
-                bias: false,
-            };
-            let some = x.conv2d_backward(&w, &grad, opts, weight_only);
-            assert!(some.input.is_none() && some.bias.is_none());
-            assert!(
-                close_weight(&some.weight.unwrap(), &dw),
-                "case {case} dw alone"
-            );
+            check_against_the_definition(xs, ws, opts, &format!("case {case}"), &mut rng);
         }
     }
 
     /// Winograd's plans on shapes drawn at random (a fixed seed): rows of
-    /// one to seventeen blocks, odd sizes, padding up to past the kernel's
+    /// one to twenty-one blocks, odd sizes, padding up to past the kernel's
     /// span, against the definition.
     #[test]
     fn winograd_matches_the_definition_on_drawn_shapes() {
@@ -1254,28 +1264,8 @@ mod tests {
             let least = |size: usize| (5usize.saturating_sub(size)).div_ceil(2);
             let pad = (below(7).max(least(h)), below(7).max(least(w)));
             let opts = options((1, 1), pad, (1, 1), 1);
-            let x = Tensor::randn([n, c, h, w], &mut rng);
-            let weight = Tensor::randn([o, c, 5, 5], &mut rng);
-            let bias = Tensor::randn([o], &mut rng);
-            let g = Geometry::new(x.shape(), weight.shape(), Some(bias.shape()), opts);
-            let direct = Direct {
-                g,
-                x: x.clone(),
-                w: weight.clone(),
-            };
-            let shapes = format!("case {case}: x {:?}, padding {pad:?}", x.dims());
-            let y = x.conv2d(&weight, Some(&bias), opts);
-            assert!(close(&y, &direct.forward(&bias)), "{shapes}: forward");
-            let grad = Tensor::randn(y.shape(), &mut rng);
-            let all = LayerGradsWanted {
-                input: true,
-                weight: true,
-                bias: true,
-            };
-            let got = x.conv2d_backward(&weight, &grad, opts, all);
-            let (dx, dw, _) = direct.backward(&grad);
-            assert!(close(&got.input.unwrap(), &dx), "{shapes}: dx");
-            assert!(close_weight(&got.weight.unwrap(), &dw), "{shapes}: dw");
+            let name = format!("case {case}: x [{n}, {c}, {h}, {w}], padding {pad:?}");
+            check_against_the_definition([n, c, h, w], [o, c, 5, 5], opts, &name, &mut rng);
         }
     }
 
