@@ -5,13 +5,14 @@
 //! Two paths compute it. Where the machine has AVX2 and FMA, the direct
 //! kernels of [`direct`] read the zero-padded image through offsets, with no
 //! column matrix and no packing (and stride-1 5x5 convolutions with enough
-//! channels run Winograd's F(2x2, 5x5) on the same kernel). Otherwise (and for reductions too short to
-//! repay them, or the input gradient of a strided convolution) im2col plus
-//! GEMM on the crate's backend runs: one image's column matrix (`[in * kh *
-//! kw, out_h * out_w]`, a few hundred KB for a small CNN) is built in a
-//! per-thread scratch buffer that lives across steps, multiplied while it is
-//! still in cache, and never stored; the backward pass rebuilds it, which
-//! costs less than writing and re-reading a whole batch's columns.
+//! channels run Winograd's F(2x2, 5x5) on the same kernel). Otherwise (and
+//! for reductions too short to repay them, or the input gradient of a
+//! strided convolution) im2col plus GEMM on the crate's backend runs: one
+//! image's column matrix (`[in * kh * kw, out_h * out_w]`, a few hundred KB
+//! for a small CNN) is built in a per-thread scratch buffer that lives
+//! across steps, multiplied while it is still in cache, and never stored;
+//! the backward pass rebuilds it, which costs less than writing and
+//! re-reading a whole batch's columns.
 //!
 //! Either way work goes image by image, images in parallel; the weight and
 //! bias gradients are summed over fixed groups of images and then over the

@@ -80,6 +80,10 @@ struct Blocks {
     /// Blocks down and across the output.
     down_across: [usize; 2],
     inputs: usize,
+    /// Offsets of each input's transformed row in `V[ξ]`.
+    input_rows: Offsets,
+    /// Offsets of the blocks in a transformed row.
+    block_offsets: Offsets,
 }
 
 impl Blocks {
@@ -91,12 +95,15 @@ impl Blocks {
             [0, 0],
             down_across.map(|b| BLOCK * b + KERNEL - 1),
         );
+        let count = down_across[0] * down_across[1];
         Blocks {
             padded,
             shift,
             out,
             down_across,
             inputs,
+            input_rows: rows(inputs, row_stride(count)),
+            block_offsets: rows(count, 1),
         }
     }
 
@@ -104,19 +111,8 @@ impl Blocks {
         self.down_across[0] * self.down_across[1]
     }
 
-    /// Floats between transformed rows: the blocks and one vector's spill.
     fn row_stride(&self) -> usize {
-        self.count() + LANES
-    }
-
-    /// Offsets of each input's transformed row in `V[ξ]`.
-    fn input_rows(&self) -> Offsets {
-        rows(self.inputs, self.row_stride())
-    }
-
-    /// Offsets of the blocks in a transformed row.
-    fn block_offsets(&self) -> Offsets {
-        rows(self.count(), 1)
+        row_stride(self.count())
     }
 
     /// Floats of `V`.
@@ -213,6 +209,12 @@ impl Blocks {
     }
 }
 
+/// Floats between transformed rows of `count` blocks: the blocks and one
+/// vector's spill.
+fn row_stride(count: usize) -> usize {
+    count + LANES
+}
+
 /// A stride-1 5x5 correlation of `[inputs, h, w]` images, zero-padded, with
 /// a fixed set of filters: the forward pass (padding `p` on each side) or
 /// the input gradient (the output gradient padded by `4 - p`, the filters
@@ -223,10 +225,6 @@ pub(in crate::conv) struct Plan {
     /// `U[ξ][input][output]` and slack.
     weight: Vec<f32>,
     weight_rows: Offsets,
-    /// Offsets of each input's transformed row in `V[ξ]`.
-    data_rows: Offsets,
-    /// Offsets of the blocks in a transformed row.
-    block_columns: Offsets,
 }
 
 impl Plan {
@@ -256,8 +254,6 @@ impl Plan {
             outputs,
             weight,
             weight_rows: rows(inputs, outputs),
-            data_rows: blocks.input_rows(),
-            block_columns: blocks.block_offsets(),
             blocks,
         }
     }
@@ -288,12 +284,13 @@ impl Plan {
                 a_rows: &self.weight_rows,
                 a_width: self.outputs,
                 b: &data[xi * per_position..],
-                b_rows: &self.data_rows,
+                b_rows: &self.blocks.input_rows,
             };
             // Each block's 36 positions together, for the output transform.
             let products = &mut products[xi * self.outputs..];
             let stride = POSITIONS * self.outputs;
-            tile.run_columns(&self.block_columns, Output::columns(products, stride, None));
+            let output = Output::columns(products, stride, None);
+            tile.run_columns(&self.blocks.block_offsets, output);
         }
         assert!(
             bias.is_none_or(|b| b.len() == self.outputs),
@@ -379,10 +376,6 @@ pub(in crate::conv) struct WeightGrad {
     /// Per block: its row of the transformed output gradient,
     /// `∂Ŷ[ξ][block][output]`.
     grad_rows: Offsets,
-    /// Per block: its offset in a transformed input row.
-    block_rows: Offsets,
-    /// Per input: its transformed row.
-    input_columns: Offsets,
 }
 
 impl WeightGrad {
@@ -398,12 +391,9 @@ impl WeightGrad {
             "winograd: the transforms need outputs in whole vectors"
         );
         let blocks = Blocks::new(inputs, src, out, padding.map(|p| p as isize));
-        let count = blocks.count();
         WeightGrad {
             outputs,
-            grad_rows: rows(count, outputs),
-            block_rows: blocks.block_offsets(),
-            input_columns: blocks.input_rows(),
+            grad_rows: rows(blocks.count(), outputs),
             blocks,
         }
     }
@@ -461,11 +451,11 @@ impl WeightGrad {
                 a_rows: &self.grad_rows,
                 a_width: self.outputs,
                 b: &data[xi * per_position..],
-                b_rows: &self.block_rows,
+                b_rows: &self.blocks.block_offsets,
             }));
             let sums = &mut sums[xi * self.blocks.inputs * self.outputs..];
             let output = Output::columns(sums, self.outputs, None);
-            run_columns_summed(&tiles, &self.input_columns, output);
+            run_columns_summed(&tiles, &self.blocks.input_rows, output);
         }
     }
 
